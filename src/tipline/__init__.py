@@ -1,0 +1,1 @@
+"""Tipline: an open-source hotline platform."""

@@ -1,0 +1,1 @@
+"""Analyze: observables, indicators, hash banks, evidence capture, hosting."""

@@ -1,0 +1,14 @@
+from django.apps import AppConfig
+
+
+class AnalyzeConfig(AppConfig):
+    name = "tipline.analyze"
+    label = "analyze"
+    verbose_name = "Analyze"
+
+    def ready(self) -> None:
+        from tipline.common import pipeline
+
+        from . import services
+
+        pipeline.register_step("analyze", services.reports_analyze)

@@ -1,0 +1,1 @@
+"""Analyze's tables (built by issue #4)."""

@@ -1,0 +1,62 @@
+"""The HTTP API at /api/v1/: routers from each stage, errors mapped to HTTP in one place."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, ValidationError
+
+from tipline.intake.api import router as intake_router
+from tipline.intake.core import FieldError, IntakeError, ReportIn
+
+
+class TiplineAPI(NinjaAPI):
+    def get_openapi_schema(self, *args: Any, **kwargs: Any) -> Any:
+        schema = super().get_openapi_schema(*args, **kwargs)
+        # ReportIn documents bodies that are read by hand; publish it as a component.
+        report = ReportIn.model_json_schema(ref_template="#/components/schemas/{model}")
+        components = schema.setdefault("components", {}).setdefault("schemas", {})
+        components.update(report.pop("$defs", {}))
+        components["ReportIn"] = report
+        return schema
+
+
+api = TiplineAPI(
+    title="Tipline API",
+    version="1",
+    description="Report illegal online content to the hotline, and follow what happens to it.",
+    urls_namespace="api",
+)
+api.add_router("/", intake_router)
+
+
+def _error(request: HttpRequest, status: int, detail: str, errors: list[FieldError]) -> HttpResponse:
+    return api.create_response(
+        request, {"detail": detail, "errors": [e.as_dict() for e in errors]}, status=status
+    )
+
+
+@api.exception_handler(IntakeError)
+def on_intake_error(request: HttpRequest, exc: IntakeError) -> HttpResponse:
+    return _error(request, exc.status, exc.detail, exc.errors)
+
+
+@api.exception_handler(AuthenticationError)
+def on_auth_error(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
+    return _error(
+        request, 401,
+        "missing or invalid token: send 'Authorization: Bearer <token>' with the token "
+        "created by `tipline providers add`", [],
+    )
+
+
+@api.exception_handler(ValidationError)
+def on_validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse:
+    errors = [
+        FieldError(".".join(str(p) for p in e.get("loc", ()) if p not in ("path", "query")),
+                   str(e.get("msg", "invalid")))
+        for e in exc.errors
+    ]
+    return _error(request, 422, "invalid request parameters", errors)

@@ -1,0 +1,1 @@
+"""Console: the analysts' queue, item and network pages, decisions."""

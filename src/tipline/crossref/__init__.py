@@ -1,0 +1,1 @@
+"""Cross-reference: links between items that share observables or content, networks."""

@@ -1,0 +1,1 @@
+"""Cross-reference's tables (built by issue #5)."""

@@ -1,0 +1,1 @@
+"""Harmonize: canonical URLs, one item per thing reported, a common taxonomy."""

@@ -1,0 +1,14 @@
+from django.apps import AppConfig
+
+
+class HarmonizeConfig(AppConfig):
+    name = "tipline.harmonize"
+    label = "harmonize"
+    verbose_name = "Harmonize"
+
+    def ready(self) -> None:
+        from tipline.common import pipeline
+
+        from . import services
+
+        pipeline.register_step("harmonize", services.reports_harmonize)

@@ -1,0 +1,1 @@
+"""Harmonize's tables (built by issue #3)."""

@@ -1,0 +1,1 @@
+"""Intake: reports from the public, from service providers and from partner hotlines."""

@@ -1,0 +1,398 @@
+"""Intake's pure logic: what a report must look like, and how bodies are read.
+
+No Django here. Every rejection names the field (and for bulk bodies, the entry) and
+says what to send instead.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import difflib
+import hashlib
+import io
+import json
+import re
+import warnings
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Annotated, Any
+from urllib.parse import urlsplit
+
+import pycountry
+from PIL import Image
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+MAX_URLS = 100
+MAX_URL_CHARS = 4096
+MAX_MEDIA = 10
+MAX_DESCRIPTION_CHARS = 20_000
+MAX_EXCERPT_CHARS = 100_000
+# Images only: what Pillow opens safely. 50 megapixels stops decompression bombs.
+IMAGE_FORMATS = {"JPEG": "image/jpeg", "PNG": "image/png", "GIF": "image/gif", "WEBP": "image/webp"}
+MAX_IMAGE_PIXELS = 50_000_000
+URL_SCHEMES = {"http", "https", "ftp"}
+
+_EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
+
+
+@dataclass(frozen=True)
+class FieldError:
+    field: str
+    message: str
+
+    def as_dict(self) -> dict[str, str]:
+        return {"field": self.field, "message": self.message}
+
+
+class IntakeError(Exception):
+    """A body or report we cannot accept; `status` is the HTTP answer it deserves."""
+
+    status = 400
+
+    def __init__(self, detail: str, errors: list[FieldError] | None = None) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.errors = errors or []
+
+
+class ReportInvalid(IntakeError):
+    status = 422
+
+
+class BodyInvalid(IntakeError):
+    status = 400
+
+
+class UnsupportedMediaType(IntakeError):
+    status = 415
+
+
+class TooLarge(IntakeError):
+    status = 413
+
+
+class Conflict(IntakeError):
+    status = 409
+
+
+# --- The report's JSON shape -------------------------------------------------------------
+
+Text200 = Annotated[str, Field(max_length=200)]
+
+
+class ReporterIn(BaseModel):
+    """Who reported (all optional: anonymous reports are welcome)."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    name: Text200 = ""
+    email: Annotated[str, Field(max_length=254)] = ""
+    phone: Annotated[str, Field(max_length=40)] = ""
+    country: Annotated[str, Field(max_length=2, description="ISO 3166-1 alpha-2")] = ""
+
+    @field_validator("email")
+    @classmethod
+    def _email(cls, v: str) -> str:
+        if v and not _EMAIL.match(v):
+            raise ValueError("not an e-mail address (expected name@domain.example)")
+        return v
+
+    @field_validator("phone")
+    @classmethod
+    def _phone(cls, v: str) -> str:
+        if v and not re.fullmatch(r"[0-9+()./\- ]{3,40}", v):
+            raise ValueError("a phone number may hold only digits, spaces and + ( ) . / -")
+        return v
+
+    @field_validator("country")
+    @classmethod
+    def _country(cls, v: str) -> str:
+        v = v.upper()
+        if v and pycountry.countries.get(alpha_2=v) is None:
+            raise ValueError(f"{v!r} is not an ISO 3166-1 alpha-2 country code (e.g. FR, DE)")
+        return v
+
+
+class MediaIn(BaseModel):
+    """A file sent inline; for large files use multipart/form-data instead."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    filename: Annotated[str, Field(min_length=1, max_length=255)]
+    content_base64: str
+
+
+class ReportIn(BaseModel):
+    """One report, as a provider's API call or the public form produces it."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    external_id: Annotated[
+        str | None, Field(max_length=200, description="Your own id; resubmitting it is safe.")
+    ] = None
+    category: Annotated[str, Field(max_length=200, description="Your label, kept as sent.")] = ""
+    urls: Annotated[list[str], Field(max_length=MAX_URLS)] = []
+    description: Annotated[str, Field(max_length=MAX_DESCRIPTION_CHARS)] = ""
+    excerpt: Annotated[
+        str,
+        Field(max_length=MAX_EXCERPT_CHARS, description="The text of the ad, chat or post."),
+    ] = ""
+    occurred_at: datetime | None = None
+    reporter: ReporterIn = ReporterIn()
+    media: Annotated[list[MediaIn], Field(max_length=MAX_MEDIA)] = []
+
+    @field_validator("external_id")
+    @classmethod
+    def _external_id(cls, v: str | None) -> str | None:
+        return v or None
+
+    @field_validator("urls")
+    @classmethod
+    def _urls(cls, v: list[str]) -> list[str]:
+        for i, url in enumerate(v):
+            problem = url_problem(url)
+            if problem:
+                raise ValueError(f"urls[{i}]: {problem}")
+        return [u.strip() for u in v]
+
+    @field_validator("occurred_at")
+    @classmethod
+    def _occurred_at(cls, v: datetime | None) -> datetime | None:
+        if v is not None and v.tzinfo is None:
+            v = v.replace(tzinfo=UTC)
+        return v
+
+
+@dataclass(frozen=True)
+class MediaDraft:
+    filename: str
+    content_type: str
+    data: bytes
+    width: int
+    height: int
+
+    @property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.data).hexdigest()
+
+
+@dataclass
+class ReportDraft:
+    """A validated report, ready to store: the fields plus decoded media."""
+
+    report: ReportIn
+    payload: dict[str, Any]
+    payload_sha256: str
+    media: list[MediaDraft] = field(default_factory=list)
+
+
+def url_problem(url: str) -> str | None:
+    """Why `url` cannot be a reported URL, or None. Harmonize canonicalizes it later."""
+    s = url.strip()
+    if not s:
+        return "empty URL"
+    if len(s) > MAX_URL_CHARS:
+        return f"longer than {MAX_URL_CHARS} characters"
+    if any(ch.isspace() for ch in s):
+        return "a URL cannot contain spaces; send one URL per entry"
+    if "://" not in s:
+        s = "http://" + s  # people paste "example.org/page"
+    try:
+        parts = urlsplit(s)
+        host = parts.hostname or ""
+    except ValueError as e:
+        return f"not a URL ({e})"
+    if parts.scheme.lower() not in URL_SCHEMES:
+        return f"scheme {parts.scheme!r} not accepted: use http, https or ftp"
+    if not host or ("." not in host and ":" not in host):
+        return "no host name: expected something like https://site.example/page"
+    return None
+
+
+def _field_name(loc: tuple[int | str, ...]) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def _known_fields(model: type[BaseModel], loc: tuple[int | str, ...]) -> list[str]:
+    # Walk the models along loc to the one that owns the unknown key.
+    current: type[BaseModel] = model
+    for part in loc[:-1]:
+        if isinstance(part, int):
+            continue
+        annotation = current.model_fields[part].annotation
+        args = getattr(annotation, "__args__", ())
+        nested = [a for a in (annotation, *args) if isinstance(a, type) and issubclass(a, BaseModel)]
+        if not nested:
+            break
+        current = nested[0]
+    return list(current.model_fields)
+
+
+def errors_from_validation(exc: ValidationError) -> list[FieldError]:
+    errors = []
+    for e in exc.errors():
+        loc = tuple(e["loc"])
+        name = _field_name(loc)
+        if e["type"] == "extra_forbidden":
+            known = _known_fields(ReportIn, loc)
+            close = difflib.get_close_matches(str(loc[-1]), known, n=1)
+            hint = f"did you mean {close[0]!r}? " if close else ""
+            message = f"unknown field; {hint}known fields: {', '.join(known)}"
+        else:
+            message = str(e["msg"]).removeprefix("Value error, ")
+            if message.startswith("urls[") and "]: " in message:
+                name, message = message.split(": ", 1)
+        errors.append(FieldError(name or "body", message))
+    return errors
+
+
+def _decode_media(media: list[MediaIn], *, max_bytes: int) -> list[MediaDraft]:
+    drafts: list[MediaDraft] = []
+    errors: list[FieldError] = []
+    for i, m in enumerate(media):
+        where = f"media[{i}].content_base64"
+        if len(m.content_base64) * 3 // 4 > max_bytes + 3:
+            raise TooLarge(
+                f"{where} is larger than the limit of {max_bytes} bytes",
+                [FieldError(where, f"file larger than {max_bytes} bytes")],
+            )
+        try:
+            data = base64.b64decode(m.content_base64, validate=True)
+        except (binascii.Error, ValueError):
+            errors.append(FieldError(where, "not valid base64"))
+            continue
+        try:
+            drafts.append(check_image(data, m.filename, max_bytes=max_bytes))
+        except IntakeError as e:
+            errors.append(FieldError(where, e.detail))
+    if errors:
+        raise ReportInvalid("the report's media could not be accepted", errors)
+    return drafts
+
+
+def check_image(data: bytes, filename: str, *, max_bytes: int) -> MediaDraft:
+    """A media file we accept: an image Pillow can read, within size and pixel limits."""
+    if len(data) > max_bytes:
+        raise TooLarge(f"{filename}: file larger than {max_bytes} bytes")
+    if not data:
+        raise ReportInvalid(f"{filename}: empty file")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(data)) as img:
+                fmt = img.format or ""
+                width, height = img.size
+                if width * height > MAX_IMAGE_PIXELS:
+                    raise ReportInvalid(
+                        f"{filename}: image of {width}×{height} pixels exceeds "
+                        f"{MAX_IMAGE_PIXELS} pixels"
+                    )
+                img.verify()
+    except ReportInvalid:
+        raise
+    except (Image.DecompressionBombWarning, Image.DecompressionBombError):
+        raise ReportInvalid(f"{filename}: image too large to decode safely") from None
+    except Exception:  # noqa: BLE001 - any decoder failure means "not an image we accept"
+        raise ReportInvalid(
+            f"{filename}: not an image (accepted: JPEG, PNG, GIF, WebP)"
+        ) from None
+    if fmt not in IMAGE_FORMATS:
+        raise ReportInvalid(f"{filename}: {fmt or 'unknown'} images are not accepted "
+                            "(accepted: JPEG, PNG, GIF, WebP)")
+    return MediaDraft(filename[:255], IMAGE_FORMATS[fmt], data, width, height)
+
+
+def payload_hash(payload: Any) -> str:
+    canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def parse_report(
+    obj: Any, *, max_media_bytes: int, extra_media: list[MediaDraft] | None = None
+) -> ReportDraft:
+    """Validate one report object; raise ReportInvalid naming every bad field."""
+    if not isinstance(obj, dict):
+        raise ReportInvalid(
+            "a report must be a JSON object", [FieldError("body", "expected a JSON object")]
+        )
+    try:
+        report = ReportIn.model_validate(obj)
+    except ValidationError as e:
+        raise ReportInvalid("the report has invalid fields", errors_from_validation(e)) from None
+    media = _decode_media(report.media, max_bytes=max_media_bytes) + list(extra_media or [])
+    if not (report.urls or report.excerpt or media):
+        raise ReportInvalid(
+            "nothing to act on",
+            [FieldError("urls", "a report needs at least one of urls, excerpt or media")],
+        )
+    # Keep the payload as received, minus inline file bytes (they go to the evidence store).
+    payload = dict(obj)
+    if "media" in payload:
+        payload["media"] = [
+            {"filename": m.filename, "sha256": d.sha256}
+            for m, d in zip(report.media, media, strict=False)
+        ]
+    if extra_media:
+        payload["media_files"] = [{"filename": d.filename, "sha256": d.sha256} for d in extra_media]
+    return ReportDraft(report=report, payload=payload, payload_sha256=payload_hash(payload),
+                       media=media)
+
+
+def read_bulk(body: bytes, content_type: str, *, max_reports: int) -> list[Any]:
+    """The entries of a bulk body: a JSON array, or NDJSON (one object per line)."""
+    if content_type == "application/json":
+        try:
+            entries = json.loads(body)
+        except (ValueError, UnicodeDecodeError) as e:
+            raise BodyInvalid(f"body is not valid JSON: {e}") from None
+        if not isinstance(entries, list):
+            raise BodyInvalid("a bulk body must be a JSON array of reports (or NDJSON)")
+    elif content_type in {"application/x-ndjson", "application/jsonl", "application/ndjson"}:
+        entries = []
+        for lineno, line in enumerate(body.splitlines(), start=1):
+            if not line.strip():
+                continue
+            try:
+                entries.append(json.loads(line))
+            except (ValueError, UnicodeDecodeError) as e:
+                # Keep the index so the entry is reported as rejected, not silently skipped.
+                entries.append(_Unparsable(f"line {lineno} is not valid JSON: {e}"))
+    else:
+        raise UnsupportedMediaType(
+            f"Content-Type {content_type or 'missing'} is not accepted: send application/json "
+            "(an array) or application/x-ndjson (one report per line)"
+        )
+    if not entries:
+        raise BodyInvalid("the bulk body holds no reports")
+    if len(entries) > max_reports:
+        raise TooLarge(f"{len(entries)} reports in one body; the limit is {max_reports}")
+    return entries
+
+
+@dataclass(frozen=True)
+class _Unparsable:
+    message: str
+
+
+def parse_bulk_entry(entry: Any, *, max_media_bytes: int) -> ReportDraft:
+    if isinstance(entry, _Unparsable):
+        raise ReportInvalid(entry.message, [FieldError("body", entry.message)])
+    try:
+        return parse_report(entry, max_media_bytes=max_media_bytes)
+    except TooLarge as e:
+        raise ReportInvalid(e.detail, e.errors) from None
+
+
+def read_json_object(body: bytes) -> Any:
+    try:
+        return json.loads(body)
+    except (ValueError, UnicodeDecodeError) as e:
+        raise BodyInvalid(f"body is not valid JSON: {e}") from None
+
+
+def now_utc() -> datetime:
+    return datetime.now(UTC)

@@ -1,0 +1,25 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.management import call_command
+from django.core.management.base import BaseCommand
+
+from tipline.console import services as console_services
+
+
+class Command(BaseCommand):
+    help = "Migrate the database, load reference data, and create the first analyst login."
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        call_command("migrate", interactive=False, verbosity=0)
+        console_services.roles_ensure()
+        created = console_services.first_analyst_create()
+        self.stdout.write("Database ready; reference data loaded.")
+        if created:
+            user, password = created
+            self.stdout.write(self.style.WARNING(
+                "\nFirst analyst login (shown this once; change the password after logging in):\n"
+                f"  username: {user.username}\n  password: {password}\n"
+                "  sign in at http://127.0.0.1:8000/admin/\n"
+            ))

@@ -1,0 +1,1 @@
+"""Orient: routing to offices, partner hotlines and hosts; delivery; takedown follow-up."""

@@ -1,0 +1,1 @@
+"""Orient's tables (built by issue #6)."""

@@ -1,0 +1,215 @@
+"""Tipline's settings: the one place that reads the environment (12-factor).
+
+Every deployment difference (development, test, production) is an environment
+variable documented in README.md; there are no per-environment settings files.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+import dj_database_url
+
+
+def _env_bool(name: str, default: bool = False) -> bool:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    return raw.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _env_int(name: str, default: int) -> int:
+    raw = os.environ.get(name, "").strip()
+    return int(raw) if raw else default
+
+
+def _env_float(name: str, default: float) -> float:
+    raw = os.environ.get(name, "").strip()
+    return float(raw) if raw else default
+
+
+BASE_DIR = Path(__file__).resolve().parent
+
+# TIPLINE_DATA_DIR holds the SQLite file, generated secrets and the evidence store.
+DATA_DIR = Path(os.environ.get("TIPLINE_DATA_DIR") or "var").resolve()
+DATA_DIR.mkdir(parents=True, exist_ok=True)
+EVIDENCE_DIR = DATA_DIR / "evidence"
+
+
+def _secret_key() -> str:
+    from_env = os.environ.get("TIPLINE_SECRET_KEY")
+    if from_env:
+        return from_env
+    path = DATA_DIR / "secret_key"
+    if not path.exists():
+        # O_EXCL: two processes starting at once must not write two different keys.
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            pass
+        else:
+            with os.fdopen(fd, "w") as f:
+                f.write(secrets.token_urlsafe(50))
+    return path.read_text().strip()
+
+
+SECRET_KEY = _secret_key()
+DEBUG = _env_bool("TIPLINE_DEBUG")
+ALLOWED_HOSTS = [
+    h.strip()
+    for h in os.environ.get("TIPLINE_ALLOWED_HOSTS", "127.0.0.1,localhost,[::1]").split(",")
+    if h.strip()
+]
+CSRF_TRUSTED_ORIGINS = [
+    o.strip() for o in os.environ.get("TIPLINE_CSRF_TRUSTED_ORIGINS", "").split(",") if o.strip()
+]
+
+# The hotline's own country (ISO 3166-1 alpha-2): decides "hosted at home" in routing.
+COUNTRY = os.environ.get("TIPLINE_COUNTRY", "FR").strip().upper()
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django_tasks_db",
+    # Tipline: shared bottom layer, then the pipeline in data-flow order, then people.
+    "tipline.common",
+    "tipline.intake",
+    "tipline.harmonize",
+    "tipline.analyze",
+    "tipline.crossref",
+    "tipline.orient",
+    "tipline.console",
+    "tipline.stats",
+    "tipline.ops",
+]
+
+MIDDLEWARE = [
+    "tipline.common.middleware.BodySizeLimitMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "tipline.urls"
+WSGI_APPLICATION = "tipline.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# --- Database -----------------------------------------------------------------------------
+# Default: one SQLite file in the data dir. Production: TIPLINE_DATABASE_URL=postgres://…
+DATABASE_URL = os.environ.get("TIPLINE_DATABASE_URL") or f"sqlite:///{DATA_DIR / 'tipline.sqlite3'}"
+_db = dj_database_url.parse(DATABASE_URL, conn_max_age=60, conn_health_checks=True)
+if _db["ENGINE"] == "django.db.backends.sqlite3":
+    _db["CONN_MAX_AGE"] = 0 if _db["NAME"] == ":memory:" else 60
+    _db["OPTIONS"] = {
+        # IMMEDIATE: writers take the lock up front instead of failing on upgrade.
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 30,
+        # WAL lets readers run beside the writer; FULL sync: a report we said we
+        # received survives a power cut.
+        "init_command": (
+            "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;"
+        ),
+    }
+    _db["TEST"] = {"NAME": os.environ.get("TIPLINE_TEST_SQLITE_NAME") or None}
+else:
+    _db["TEST"] = {"NAME": os.environ.get("TIPLINE_TEST_DATABASE_NAME") or None}
+DATABASES = {"default": _db}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Tasks (the pipeline runner) ---------------------------------------------------------
+TASKS = {
+    "default": {
+        "BACKEND": "django_tasks_db.DatabaseBackend",
+        "QUEUES": ["default"],
+    }
+}
+# Embedded worker processes started by `tipline serve`.
+TASK_WORKERS = _env_int("TIPLINE_TASK_WORKERS", 1)
+# A worker writes a heartbeat this often; one silent for WORKER_DEAD_AFTER seconds is
+# presumed dead and the task it held goes back to the queue.
+WORKER_HEARTBEAT_S = _env_float("TIPLINE_WORKER_HEARTBEAT_S", 2.0)
+WORKER_DEAD_AFTER_S = _env_float("TIPLINE_WORKER_DEAD_AFTER_S", 30.0)
+WORKER_POLL_S = _env_float("TIPLINE_WORKER_POLL_S", 0.5)
+# A failing stage is retried with exponential backoff, then the report is marked failed.
+PIPELINE_MAX_ATTEMPTS = _env_int("TIPLINE_PIPELINE_MAX_ATTEMPTS", 5)
+PIPELINE_RETRY_BASE_S = _env_float("TIPLINE_PIPELINE_RETRY_BASE_S", 5.0)
+PIPELINE_RETRY_MAX_S = _env_float("TIPLINE_PIPELINE_RETRY_MAX_S", 3600.0)
+# How many reports one pipeline task carries (bulk intake enqueues one task per chunk).
+PIPELINE_CHUNK = _env_int("TIPLINE_PIPELINE_CHUNK", 100)
+# Fault injection for tests only: seconds each stage sleeps inside its transaction.
+PIPELINE_STAGE_DELAY_S = _env_float("TIPLINE_PIPELINE_STAGE_DELAY_S", 0.0)
+
+# --- Intake limits (documented in README) -------------------------------------------------
+INTAKE_MAX_REPORT_BYTES = _env_int("TIPLINE_MAX_REPORT_BYTES", 32 * 1024 * 1024)
+INTAKE_MAX_BULK_BYTES = _env_int("TIPLINE_MAX_BULK_BYTES", 64 * 1024 * 1024)
+INTAKE_MAX_BULK_REPORTS = 10_000
+INTAKE_MAX_MEDIA_BYTES = _env_int("TIPLINE_MAX_MEDIA_BYTES", 16 * 1024 * 1024)
+INTAKE_MAX_FORM_BYTES = INTAKE_MAX_MEDIA_BYTES + 1024 * 1024
+# Django must not buffer more than we accept; multipart files stream to disk past 2.5 MB.
+DATA_UPLOAD_MAX_MEMORY_SIZE = INTAKE_MAX_BULK_BYTES
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 2000
+
+# --- Auth, i18n, static ------------------------------------------------------------------
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+]
+LOGIN_URL = "/admin/login/"
+SESSION_COOKIE_AGE = 8 * 3600
+SESSION_COOKIE_HTTPONLY = True
+CSRF_COOKIE_HTTPONLY = True
+SECURE_CONTENT_TYPE_NOSNIFF = True
+X_FRAME_OPTIONS = "DENY"
+SECURE_REFERRER_POLICY = "same-origin"
+
+LANGUAGE_CODE = "en"
+LANGUAGES = [("en", "English"), ("fr", "Français")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+USE_I18N = True
+TIME_ZONE = "UTC"
+USE_TZ = True
+
+STATIC_URL = "/static/"
+STATIC_ROOT = DATA_DIR / "static"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+# Serve app static files straight from the package: nothing to collect before `serve`.
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = DEBUG
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": os.environ.get("TIPLINE_LOG_LEVEL", "INFO")},
+    "loggers": {"django.db.backends": {"level": "WARNING"}},
+}

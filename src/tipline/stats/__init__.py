@@ -1,0 +1,1 @@
+"""Statistics: the supervisors' dashboard and the annual report."""

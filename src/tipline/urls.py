@@ -1,0 +1,14 @@
+"""Tipline's URLs: public pages, the API, staff pages, health."""
+
+from django.contrib import admin
+from django.urls import include, path
+
+from tipline.api import api
+from tipline.ops.views import healthz
+
+urlpatterns = [
+    path("", include("tipline.intake.urls")),
+    path("api/v1/", api.urls),
+    path("admin/", admin.site.urls),
+    path("healthz", healthz, name="healthz"),
+]
