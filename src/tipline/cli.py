@@ -10,12 +10,11 @@ import tempfile
 def main(argv: list[str] | None = None) -> None:
     argv = list(sys.argv if argv is None else argv)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tipline.settings")
-    if len(argv) > 1 and argv[1] == "bench" and "TIPLINE_BENCH_KEEP_ENV" not in os.environ:
-        # Benchmarks measure a fresh database: point the data dir at a new temporary folder
-        # before settings are read (unless the caller named a database to measure).
+    if len(argv) > 1 and argv[1] == "bench" and not os.environ.get("TIPLINE_BENCH_KEEP_ENV"):
+        # Benchmarks measure a fresh SQLite database in a new temporary data dir, set before
+        # settings are read. TIPLINE_BENCH_KEEP_ENV=1 measures the configured database instead.
         os.environ["TIPLINE_DATA_DIR"] = tempfile.mkdtemp(prefix="tipline-bench-")
-        if "--database-url" not in argv:
-            os.environ.pop("TIPLINE_DATABASE_URL", None)
+        os.environ.pop("TIPLINE_DATABASE_URL", None)
     from django.core.management import execute_from_command_line
 
     execute_from_command_line(argv)

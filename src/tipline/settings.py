@@ -135,7 +135,8 @@ if _db["ENGINE"] == "django.db.backends.sqlite3":
             "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;"
         ),
     }
-    _db["TEST"] = {"NAME": os.environ.get("TIPLINE_TEST_SQLITE_NAME") or None}
+    # A file, not memory: worker processes started by tests must see the same database.
+    _db["TEST"] = {"NAME": str(DATA_DIR / "test.sqlite3")}
 else:
     _db["TEST"] = {"NAME": os.environ.get("TIPLINE_TEST_DATABASE_NAME") or None}
 DATABASES = {"default": _db}
@@ -197,6 +198,7 @@ USE_TZ = True
 
 STATIC_URL = "/static/"
 STATIC_ROOT = DATA_DIR / "static"
+STATIC_ROOT.mkdir(exist_ok=True)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},

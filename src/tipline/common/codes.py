@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import base64
 import secrets
 
 # Crockford's base32: no I, L, O, U, so a code read aloud or retyped survives.
 ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 LENGTH = 16  # 80 bits: not guessable, even by someone trying millions of codes.
 _CONFUSABLE = str.maketrans({"O": "0", "I": "1", "L": "1", "U": "V"})
+_FROM_RFC4648 = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", ALPHABET)
 
 
 def new_receipt() -> str:
-    return "".join(secrets.choice(ALPHABET) for _ in range(LENGTH))
+    # 10 random bytes are exactly 16 base32 characters; RFC 4648's alphabet mapped to ours.
+    return base64.b32encode(secrets.token_bytes(10)).decode().translate(_FROM_RFC4648)
 
 
 def normalize_receipt(text: str) -> str | None:

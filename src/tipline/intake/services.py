@@ -8,6 +8,7 @@ import secrets
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 from datetime import timedelta
 
 from django.conf import settings
@@ -17,6 +18,7 @@ from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
 from tipline.common import pipeline
+from tipline.common.bulk import insert_rows
 from tipline.common.codes import new_receipt
 from tipline.common.evidence import EvidenceStore, default_store
 
@@ -129,11 +131,12 @@ def _store_reports(
             earlier[ext] = (rid, sha, receipt, state)
 
     outcomes: list[Received | Refused | None] = []
-    new_reports: list[Report] = []
+    new_rows: list[tuple[Any, ...]] = []
     new_positions: list[int] = []
     in_body: dict[str, tuple[int, str]] = {}  # external_id -> (position, payload sha)
     repeats_in_body: list[tuple[int, int]] = []  # (position, position of first)
     now = timezone.now()
+    provider_id = provider.pk if provider is not None else None
     for position, (index, draft) in enumerate(drafts):
         r = draft.report
         ext = r.external_id if provider is not None else None
@@ -157,38 +160,27 @@ def _store_reports(
             continue
         if ext:
             in_body[ext] = (position, draft.payload_sha256)
-        reporter = r.reporter
-        new_reports.append(Report(
-            channel=channel,
-            received_at=now,
-            state_changed_at=now,
-            provider=provider,
-            external_id=ext,
-            receipt=new_receipt(),
-            category=r.category,
-            urls=r.urls,
-            description=r.description,
-            excerpt=r.excerpt,
-            occurred_at=r.occurred_at,
-            reporter_name=reporter.name,
-            reporter_email=reporter.email,
-            reporter_phone=reporter.phone,
-            reporter_country=reporter.country,
-            payload=draft.payload,
-            payload_sha256=draft.payload_sha256,
+        who = r.reporter
+        new_rows.append((
+            channel, now, provider_id, ext, new_receipt(), r.category, r.urls, r.description,
+            r.excerpt, r.occurred_at, who.name, who.email, who.phone, who.country,
+            draft.payload, draft.payload_sha256, ReportState.RECEIVED, now, 0, "", "",
         ))
         new_positions.append(position)
         outcomes.append(None)
 
-    Report.objects.bulk_create(new_reports, batch_size=500)
+    insert_rows(Report, _REPORT_COLUMNS, new_rows)
+    receipts = [row[4] for row in new_rows]
+    ids = _ids_by_receipt(receipts)
     media_rows = []
-    for report, position in zip(new_reports, new_positions, strict=True):
+    for row, position in zip(new_rows, new_positions, strict=True):
         index, draft = drafts[position]
+        report_id = ids[row[4]]
         outcomes[position] = Received(
-            index, report.pk, report.receipt, report.state, report.external_id, created=True
+            index, report_id, row[4], ReportState.RECEIVED, row[3], created=True
         )
         media_rows.extend(
-            ReportMedia(report=report, filename=m.filename, content_type=m.content_type,
+            ReportMedia(report_id=report_id, filename=m.filename, content_type=m.content_type,
                         size=len(m.data), sha256=m.sha256, width=m.width, height=m.height)
             for m in draft.media
         )
@@ -198,8 +190,24 @@ def _store_reports(
         assert isinstance(done, Received)
         outcomes[position] = Received(drafts[position][0], done.report_id, done.receipt,
                                       done.state, done.external_id, created=False)
-    _enqueue([r.pk for r in new_reports])
+    _enqueue([ids[r] for r in receipts])
     return [o for o in outcomes if o is not None]
+
+
+_REPORT_COLUMNS = (
+    "channel", "received_at", "provider", "external_id", "receipt", "category", "urls",
+    "description", "excerpt", "occurred_at", "reporter_name", "reporter_email",
+    "reporter_phone", "reporter_country", "payload", "payload_sha256", "state",
+    "state_changed_at", "attempts", "last_error", "failed_stage",
+)
+
+
+def _ids_by_receipt(receipts: list[str]) -> dict[str, int]:
+    ids: dict[str, int] = {}
+    for start in range(0, len(receipts), 5000):
+        ids.update(Report.objects.filter(receipt__in=receipts[start : start + 5000])
+                   .values_list("receipt", "id"))
+    return ids
 
 
 def _enqueue(report_ids: Sequence[int], *, delay_s: float = 0.0) -> None:

@@ -1,0 +1,47 @@
+"""Fast multi-row INSERT for hot paths (bulk intake, pipeline bookkeeping).
+
+Django's bulk_create compiles SQL value by value (about 0.1 ms a row here); one
+executemany with per-field converters does the same insert several times faster.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
+from django.db import connection, models
+
+_PLAIN = (models.CharField, models.TextField, models.IntegerField, models.BooleanField)
+
+
+def _converter(field: models.Field) -> Callable[[Any], Any] | None:
+    """None where the database takes the Python value as it is."""
+    if isinstance(field, models.ForeignKey):
+        return None
+    if isinstance(field, _PLAIN) and not isinstance(field, models.JSONField):
+        return None
+    return lambda value: field.get_db_prep_save(value, connection=connection)
+
+
+def insert_rows(
+    model: type[models.Model], columns: Sequence[str], rows: Iterable[Sequence[Any]]
+) -> None:
+    """INSERT rows given as Python values in the order of `columns` (model attribute names).
+
+    No signals, no defaults filled in: every NOT NULL column must be given.
+    """
+    fields = [model._meta.get_field(name) for name in columns]
+    converters = [_converter(f) for f in fields]  # type: ignore[arg-type]
+    quote = connection.ops.quote_name
+    sql = "INSERT INTO {} ({}) VALUES ({})".format(
+        quote(model._meta.db_table),
+        ", ".join(quote(f.column) for f in fields),  # type: ignore[union-attr]
+        ", ".join(["%s"] * len(fields)),
+    )
+    params = [
+        [v if conv is None else conv(v) for conv, v in zip(converters, row, strict=True)]
+        for row in rows
+    ]
+    if params:
+        with connection.cursor() as cursor:
+            cursor.executemany(sql, params)
