@@ -33,6 +33,8 @@ IMAGE_FORMATS = {"JPEG": "image/jpeg", "PNG": "image/png", "GIF": "image/gif", "
 MAX_IMAGE_PIXELS = 50_000_000
 URL_SCHEMES = {"http", "https", "ftp"}
 
+# A scheme written without "//" ("javascript:…", "mailto:…"), unlike a host and port.
+_BARE_SCHEME = re.compile(r"([a-z][a-z0-9+.\-]*):(?!\d*(?:[/?#]|$))", re.IGNORECASE)
 _EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
 
 
@@ -196,7 +198,15 @@ def url_problem(url: str) -> str | None:
         return f"longer than {MAX_URL_CHARS} characters"
     if any(ch.isspace() for ch in s):
         return "a URL cannot contain spaces; send one URL per entry"
+    if any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in s):
+        return "a URL cannot contain control characters"
     if "://" not in s:
+        # "javascript:…" or "mailto:…" names a scheme; "site.example:8080/page" does not.
+        bare = _BARE_SCHEME.match(s)
+        if bare and bare.group(1).lower() in URL_SCHEMES:
+            return f"missing '//': expected {bare.group(1)}://site.example/page"
+        if bare:
+            return f"scheme {bare.group(1)!r} not accepted: use http, https or ftp"
         s = "http://" + s  # people paste "example.org/page"
     try:
         parts = urlsplit(s)
@@ -225,7 +235,9 @@ def _known_fields(model: type[BaseModel], loc: tuple[int | str, ...]) -> list[st
             continue
         annotation = current.model_fields[part].annotation
         args = getattr(annotation, "__args__", ())
-        nested = [a for a in (annotation, *args) if isinstance(a, type) and issubclass(a, BaseModel)]
+        nested = [
+            a for a in (annotation, *args) if isinstance(a, type) and issubclass(a, BaseModel)
+        ]
         if not nested:
             break
         current = nested[0]
@@ -288,7 +300,7 @@ def check_image(data: bytes, filename: str, *, max_bytes: int) -> MediaDraft:
                 width, height = img.size
                 if width * height > MAX_IMAGE_PIXELS:
                     raise ReportInvalid(
-                        f"{filename}: image of {width}×{height} pixels exceeds "
+                        f"{filename}: image of {width}x{height} pixels exceeds "
                         f"{MAX_IMAGE_PIXELS} pixels"
                     )
                 img.verify()
@@ -296,13 +308,13 @@ def check_image(data: bytes, filename: str, *, max_bytes: int) -> MediaDraft:
         raise
     except (Image.DecompressionBombWarning, Image.DecompressionBombError):
         raise ReportInvalid(f"{filename}: image too large to decode safely") from None
-    except Exception:  # noqa: BLE001 - any decoder failure means "not an image we accept"
-        raise ReportInvalid(
-            f"{filename}: not an image (accepted: JPEG, PNG, GIF, WebP)"
-        ) from None
+    except Exception:  # any decoder failure means "not an image we accept"
+        raise ReportInvalid(f"{filename}: not an image (accepted: JPEG, PNG, GIF, WebP)") from None
     if fmt not in IMAGE_FORMATS:
-        raise ReportInvalid(f"{filename}: {fmt or 'unknown'} images are not accepted "
-                            "(accepted: JPEG, PNG, GIF, WebP)")
+        raise ReportInvalid(
+            f"{filename}: {fmt or 'unknown'} images are not accepted "
+            "(accepted: JPEG, PNG, GIF, WebP)"
+        )
     return MediaDraft(filename[:255], IMAGE_FORMATS[fmt], data, width, height)
 
 
@@ -338,8 +350,9 @@ def parse_report(
         ]
     if extra_media:
         payload["media_files"] = [{"filename": d.filename, "sha256": d.sha256} for d in extra_media]
-    return ReportDraft(report=report, payload=payload, payload_sha256=payload_hash(payload),
-                       media=media)
+    return ReportDraft(
+        report=report, payload=payload, payload_sha256=payload_hash(payload), media=media
+    )
 
 
 def read_bulk(body: bytes, content_type: str, *, max_reports: int) -> list[Any]:
