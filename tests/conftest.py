@@ -6,15 +6,18 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from unittest import mock
 
 import pytest
 from django.db import connection
 from django.test import Client
-from django_tasks_db.management.commands.db_worker import Worker
+from django_tasks_db.management.commands import db_worker
 
-from tipline.intake import services
+from tipline.intake import core, services
+from tipline.intake.choices import Channel
 from tipline.intake.models import Provider
 
 
@@ -36,9 +39,19 @@ def api(provider: tuple[Provider, str]) -> Client:
 
 def drain() -> None:
     """Run every task that is ready now, in this process, until none is left."""
-    Worker(queue_names=["*"], interval=0, batch=True, backend_name="default",
-           startup_delay=False, max_tasks=None, worker_id="test-worker",
-           excluded_queue_names=[]).run()
+    # The worker loop closes "old" connections between tasks, which would close the test's
+    # connection inside its transaction; Django's TestCase disables the same for requests.
+    with mock.patch.object(db_worker, "close_old_connections", lambda: None):
+        db_worker.Worker(
+            queue_names=["*"],
+            interval=0,
+            batch=True,
+            backend_name="default",
+            startup_delay=False,
+            max_tasks=None,
+            worker_id="test-worker",
+            excluded_queue_names=[],
+        ).run()
 
 
 @pytest.fixture
@@ -46,12 +59,31 @@ def run_tasks():  # type: ignore[no-untyped-def]
     return drain
 
 
+def receive_reports(n: int = 1) -> list[int]:
+    """Store n public reports (committed with their tasks, as intake does) and return ids."""
+    drafts = [
+        (i, core.parse_report({"urls": [f"https://ads.example/{i}"]}, max_media_bytes=1024))
+        for i in range(n)
+    ]
+    outcomes = services.reports_receive(drafts=drafts, channel=Channel.PUBLIC)
+    return [o.report_id for o in outcomes if isinstance(o, services.Received)]
+
+
+def wait_for(condition: Callable[[], bool], timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+        time.sleep(0.1)
+
+
 def database_url() -> str:
     """A URL other processes can use to reach the test database."""
     s = connection.settings_dict
     if connection.vendor == "sqlite":
         return f"sqlite:///{s['NAME']}"
-    return f"postgres://{s['USER'] or 'postgres'}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{s['NAME']}"
+    user, host, port = s["USER"] or "postgres", s["HOST"] or "127.0.0.1", s["PORT"] or 5432
+    return f"postgres://{user}@{host}:{port}/{s['NAME']}"
 
 
 def tipline_env(**extra: str) -> dict[str, str]:
@@ -64,8 +96,9 @@ def tipline_env(**extra: str) -> dict[str, str]:
 def start_tipline(*args: str, env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
     """Start `tipline <args>` as a real process, its output kept in `log`."""
     out = log.open("ab")
-    return subprocess.Popen([sys.executable, "-m", "tipline.cli", *args], env=env,
-                            stdout=out, stderr=subprocess.STDOUT)
+    return subprocess.Popen(
+        [sys.executable, "-m", "tipline.cli", *args], env=env, stdout=out, stderr=subprocess.STDOUT
+    )
 
 
 @pytest.fixture

@@ -32,7 +32,9 @@ api = TiplineAPI(
 api.add_router("/", intake_router)
 
 
-def _error(request: HttpRequest, status: int, detail: str, errors: list[FieldError]) -> HttpResponse:
+def _error(
+    request: HttpRequest, status: int, detail: str, errors: list[FieldError]
+) -> HttpResponse:
     return api.create_response(
         request, {"detail": detail, "errors": [e.as_dict() for e in errors]}, status=status
     )
@@ -46,17 +48,21 @@ def on_intake_error(request: HttpRequest, exc: IntakeError) -> HttpResponse:
 @api.exception_handler(AuthenticationError)
 def on_auth_error(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
     return _error(
-        request, 401,
+        request,
+        401,
         "missing or invalid token: send 'Authorization: Bearer <token>' with the token "
-        "created by `tipline providers add`", [],
+        "created by `tipline providers add`",
+        [],
     )
 
 
 @api.exception_handler(ValidationError)
 def on_validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse:
     errors = [
-        FieldError(".".join(str(p) for p in e.get("loc", ()) if p not in ("path", "query")),
-                   str(e.get("msg", "invalid")))
+        FieldError(
+            ".".join(str(p) for p in e.get("loc", ()) if p not in ("path", "query")),
+            str(e.get("msg", "invalid")),
+        )
         for e in exc.errors
     ]
     return _error(request, 422, "invalid request parameters", errors)

@@ -90,5 +90,5 @@ def facts_for(report_ids: Sequence[int]) -> dict[int, dict[str, Any]]:
 
 
 def retry_delay(attempt: int, *, base_s: float, max_s: float) -> float:
-    """Exponential backoff: base, 2×base, 4×base … capped at max_s (attempt counts from 1)."""
+    """Exponential backoff: base, 2 x base, 4 x base … capped at max_s (attempt counts from 1)."""
     return min(max_s, base_s * (2 ** max(0, attempt - 1)))

@@ -18,8 +18,9 @@ def roles_ensure() -> None:
         perms = []
         for dotted in roles.PERMISSIONS[role]:
             app_label, codename = dotted.split(".")
-            perms.append(Permission.objects.get(content_type__app_label=app_label,
-                                                codename=codename))
+            perms.append(
+                Permission.objects.get(content_type__app_label=app_label, codename=codename)
+            )
         group.permissions.add(*perms)
 
 

@@ -19,10 +19,7 @@ class ReadOnly(admin.ModelAdmin):
         return False
 
 
-class MediaInline(admin.TabularInline):
-    model = ReportMedia
-    fields = ("filename", "content_type", "size", "width", "height", "sha256")
-    readonly_fields = fields
+class ReadOnlyInline(admin.TabularInline):
     extra = 0
     can_delete = False
 
@@ -30,8 +27,14 @@ class MediaInline(admin.TabularInline):
         return False
 
 
-class StageRunInline(MediaInline):
-    model = StageRun  # type: ignore[assignment]
+class MediaInline(ReadOnlyInline):
+    model = ReportMedia
+    fields = ("filename", "content_type", "size", "width", "height", "sha256")
+    readonly_fields = fields
+
+
+class StageRunInline(ReadOnlyInline):
+    model = StageRun
     fields = ("stage", "finished_at", "worker_id")
     readonly_fields = fields
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest
-from ninja import Router, Schema
+from ninja import Router, Schema, Status
 from ninja.security import HttpBearer
 
 from . import core, selectors, services
@@ -123,8 +123,10 @@ def _multipart_media(request: HttpRequest) -> list[MediaDraft]:
     media = []
     for i, f in enumerate(files):
         if f.size is not None and f.size > limit:
-            raise TooLarge(f"media[{i}] is larger than the limit of {limit} bytes",
-                           [FieldError(f"media[{i}]", f"file larger than {limit} bytes")])
+            raise TooLarge(
+                f"media[{i}] is larger than the limit of {limit} bytes",
+                [FieldError(f"media[{i}]", f"file larger than {limit} bytes")],
+            )
         try:
             media.append(core.check_image(f.read(), f.name or f"media-{i}", max_bytes=limit))
         except core.IntakeError as e:
@@ -140,15 +142,17 @@ def _multipart_media(request: HttpRequest) -> list[MediaDraft]:
     description="201 with the new report; 200 with the first report when external_id repeats "
     "an earlier submission unchanged; 409 when it names a different report.",
 )
-def report_create(request: HttpRequest) -> tuple[int, dict[str, Any]]:
+def report_create(request: HttpRequest) -> Status[dict[str, Any]]:
     extra_media: list[MediaDraft] = []
     if request.content_type == "application/json":
         obj = core.read_json_object(request.body)
     elif request.content_type == "multipart/form-data":
         raw = request.POST.get("report")
         if raw is None:
-            raise BodyInvalid("a multipart report needs a 'report' field holding its JSON",
-                              [FieldError("report", "missing")])
+            raise BodyInvalid(
+                "a multipart report needs a 'report' field holding its JSON",
+                [FieldError("report", "missing")],
+            )
         obj = core.read_json_object(raw.encode())
         extra_media = _multipart_media(request)
     else:
@@ -165,12 +169,15 @@ def report_create(request: HttpRequest) -> tuple[int, dict[str, Any]]:
     )
     if isinstance(outcome, services.Refused):
         raise core.Conflict(outcome.errors[0].message, outcome.errors)
-    return (201 if outcome.created else 200), {
-        "id": outcome.report_id,
-        "receipt": outcome.receipt,
-        "state": outcome.state,
-        "external_id": outcome.external_id,
-    }
+    return Status(
+        201 if outcome.created else 200,
+        {
+            "id": outcome.report_id,
+            "receipt": outcome.receipt,
+            "state": outcome.state,
+            "external_id": outcome.external_id,
+        },
+    )
 
 
 @router.post(
@@ -181,7 +188,7 @@ def report_create(request: HttpRequest) -> tuple[int, dict[str, Any]]:
     description="Good entries are stored even when others are refused: `accepted` lists them "
     "(by index in the body), `rejected` says what is wrong with the others.",
 )
-def report_bulk(request: HttpRequest) -> tuple[int, dict[str, Any]]:
+def report_bulk(request: HttpRequest) -> Status[dict[str, Any]]:
     entries = core.read_bulk(
         request.body, request.content_type or "", max_reports=settings.INTAKE_MAX_BULK_REPORTS
     )
@@ -189,36 +196,50 @@ def report_bulk(request: HttpRequest) -> tuple[int, dict[str, Any]]:
     rejected: list[dict[str, Any]] = []
     for index, entry in enumerate(entries):
         try:
-            drafts.append((index, core.parse_bulk_entry(
-                entry, max_media_bytes=settings.INTAKE_MAX_MEDIA_BYTES)))
+            drafts.append(
+                (
+                    index,
+                    core.parse_bulk_entry(entry, max_media_bytes=settings.INTAKE_MAX_MEDIA_BYTES),
+                )
+            )
         except core.IntakeError as e:
             errors = e.errors or [FieldError("body", e.detail)]
             rejected.append({"index": index, "errors": [x.as_dict() for x in errors]})
     accepted: list[dict[str, Any]] = []
     if drafts:
         for outcome in services.reports_receive(
-            drafts=drafts, channel=Channel.PROVIDER, provider=request.auth  # type: ignore[attr-defined]
+            drafts=drafts,
+            channel=Channel.PROVIDER,
+            provider=request.auth,  # type: ignore[attr-defined]
         ):
             if isinstance(outcome, services.Refused):
-                rejected.append({"index": outcome.index,
-                                 "errors": [x.as_dict() for x in outcome.errors]})
+                rejected.append(
+                    {"index": outcome.index, "errors": [x.as_dict() for x in outcome.errors]}
+                )
             else:
-                accepted.append({"index": outcome.index, "id": outcome.report_id,
-                                 "external_id": outcome.external_id,
-                                 "repeat": not outcome.created})
+                accepted.append(
+                    {
+                        "index": outcome.index,
+                        "id": outcome.report_id,
+                        "external_id": outcome.external_id,
+                        "repeat": not outcome.created,
+                    }
+                )
     rejected.sort(key=lambda r: r["index"])
     detail = f"{len(accepted)} accepted, {len(rejected)} rejected"
     if rejected:
         detail += "; accepted entries are stored, fix and resend only the rejected ones"
-    return 202, {"detail": detail, "accepted": accepted, "rejected": rejected}
+    return Status(202, {"detail": detail, "accepted": accepted, "rejected": rejected})
 
 
-@router.get("/reports/{report_id}", response={200: ReportOut, 401: ErrorOut, 404: ErrorOut},
-            summary="Follow a report you sent")
-def report_detail(request: HttpRequest, report_id: int) -> tuple[int, dict[str, Any]]:
-    view = selectors.report_for_provider(
-        provider=request.auth, report_id=report_id  # type: ignore[attr-defined]
-    )
+@router.get(
+    "/reports/{report_id}",
+    response={200: ReportOut, 401: ErrorOut, 404: ErrorOut},
+    summary="Follow a report you sent",
+)
+def report_detail(request: HttpRequest, report_id: int) -> Status[dict[str, Any]]:
+    provider = request.auth  # type: ignore[attr-defined]
+    view = selectors.report_for_provider(provider=provider, report_id=report_id)
     if view is None:
-        return 404, {"detail": f"no report {report_id} from your organisation", "errors": []}
-    return 200, view
+        return Status(404, {"detail": f"no report {report_id} from your organisation"})
+    return Status(200, view)

@@ -35,8 +35,10 @@ class PublicReportForm(forms.Form):
     )
     image = forms.FileField(
         label=_("Screenshot or image (optional)"),
-        help_text=_("JPEG, PNG, GIF or WebP. Never send images of child sexual abuse: "
-                    "give the web address instead."),
+        help_text=_(
+            "JPEG, PNG, GIF or WebP. Never send images of child sexual abuse: "
+            "give the web address instead."
+        ),
         required=False,
     )
     reporter_name = forms.CharField(label=_("Your name (optional)"), max_length=200, required=False)
@@ -47,14 +49,17 @@ class PublicReportForm(forms.Form):
         label=_("Your phone (optional)"), max_length=40, required=False
     )
     consent = forms.BooleanField(
-        label=_("I understand that my report, and my contact details if I give them, will be "
-                "processed by the hotline to handle this report and may be passed to the "
-                "police or to the hotline of another country. I can report anonymously."),
+        label=_(
+            "I understand that my report, and my contact details if I give them, will be "
+            "processed by the hotline to handle this report and may be passed to the "
+            "police or to the hotline of another country. I can report anonymously."
+        ),
         required=True,
     )
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         if self.errors:
             return data
         limit = settings.INTAKE_MAX_MEDIA_BYTES
@@ -85,8 +90,11 @@ class PublicReportForm(forms.Form):
         except core.IntakeError as e:
             for err in e.errors:
                 name = err.field.split("[")[0].split(".")[-1]
-                name = {"email": "reporter_email", "phone": "reporter_phone",
-                        "name": "reporter_name"}.get(name, name)
+                name = {
+                    "email": "reporter_email",
+                    "phone": "reporter_phone",
+                    "name": "reporter_name",
+                }.get(name, name)
                 self.add_error(name if name in self.fields else None, err.message)
         return data
 

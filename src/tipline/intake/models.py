@@ -36,7 +36,8 @@ class Report(models.Model):
     channel = models.CharField(max_length=16, choices=Channel.choices)
     received_at = models.DateTimeField(default=timezone.now, db_index=True)
     provider = models.ForeignKey(Provider, null=True, blank=True, on_delete=models.PROTECT)
-    external_id = models.CharField(max_length=200, null=True, blank=True)
+    # NULL, not "": the uniqueness of (provider, external_id) applies only when one is given.
+    external_id = models.CharField(max_length=200, null=True, blank=True)  # noqa: DJ001
     receipt = models.CharField(max_length=16, unique=True)
     category = models.CharField(max_length=200, blank=True)
     urls = models.JSONField(default=list)
@@ -51,9 +52,13 @@ class Report(models.Model):
     payload_sha256 = models.CharField(max_length=64)
 
     # Where it is in the pipeline.
-    state = models.CharField(max_length=16, choices=ReportState.choices, default=ReportState.RECEIVED)
+    state = models.CharField(
+        max_length=16, choices=ReportState.choices, default=ReportState.RECEIVED
+    )
     state_changed_at = models.DateTimeField(default=timezone.now)
-    attempts = models.PositiveSmallIntegerField(default=0, help_text="Failed tries of the current stage")
+    attempts = models.PositiveSmallIntegerField(
+        default=0, help_text="Failed tries of the current stage"
+    )
     last_error = models.TextField(blank=True)
     failed_stage = models.CharField(max_length=16, blank=True)
     task_id = models.UUIDField(null=True, blank=True, help_text="The task due to process it")
@@ -71,16 +76,16 @@ class Report(models.Model):
     def __str__(self) -> str:
         return f"report {self.pk} ({self.channel}, {self.state})"
 
-    @property
-    def is_anonymous(self) -> bool:
-        return not (self.reporter_name or self.reporter_email or self.reporter_phone)
-
     def save(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
         update_fields = kwargs.get("update_fields")
         if self.pk is not None and not self._state.adding:
             if update_fields is None or not set(update_fields) <= PROCESSING_FIELDS:
                 raise ValueError("a report is an immutable record; only processing state changes")
         super().save(*args, **kwargs)
+
+    @property
+    def is_anonymous(self) -> bool:
+        return not (self.reporter_name or self.reporter_email or self.reporter_phone)
 
 
 class ReportMedia(models.Model):

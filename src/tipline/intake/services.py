@@ -8,8 +8,8 @@ import secrets
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 from datetime import timedelta
+from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -28,7 +28,7 @@ from .models import Provider, Report, ReportMedia, StageRun
 
 log = logging.getLogger(__name__)
 
-TOKEN_PREFIX = "tpl_"
+TOKEN_PREFIX = "tpl_"  # noqa: S105 - a prefix that marks our tokens, not a secret
 
 
 def token_hash(token: str) -> str:
@@ -128,7 +128,8 @@ def _store_reports(
         for rid, ext, sha, receipt, state in Report.objects.filter(
             provider=provider, external_id__in=external_ids
         ).values_list("id", "external_id", "payload_sha256", "receipt", "state"):
-            earlier[ext] = (rid, sha, receipt, state)
+            if ext:
+                earlier[ext] = (rid, sha, receipt, state)
 
     outcomes: list[Received | Refused | None] = []
     new_rows: list[tuple[Any, ...]] = []
@@ -143,17 +144,27 @@ def _store_reports(
         if ext and ext in earlier:
             rid, sha, receipt, state = earlier[ext]
             if sha != draft.payload_sha256:
-                outcomes.append(Refused(index, [FieldError("external_id", str(
-                    ExternalIdConflict(ext, rid)))]))
+                outcomes.append(
+                    Refused(index, [FieldError("external_id", str(ExternalIdConflict(ext, rid)))])
+                )
             else:
                 outcomes.append(Received(index, rid, receipt, state, ext, created=False))
             continue
         if ext and ext in in_body:
             first, sha = in_body[ext]
             if sha != draft.payload_sha256:
-                outcomes.append(Refused(index, [FieldError(
-                    "external_id", f"external_id {ext!r} appears earlier in this body with "
-                    "different content")]))
+                outcomes.append(
+                    Refused(
+                        index,
+                        [
+                            FieldError(
+                                "external_id",
+                                f"external_id {ext!r} appears earlier in this body with "
+                                "different content",
+                            )
+                        ],
+                    )
+                )
             else:
                 outcomes.append(None)
                 repeats_in_body.append((position, first))
@@ -161,18 +172,38 @@ def _store_reports(
         if ext:
             in_body[ext] = (position, draft.payload_sha256)
         who = r.reporter
-        new_rows.append((
-            channel, now, provider_id, ext, new_receipt(), r.category, r.urls, r.description,
-            r.excerpt, r.occurred_at, who.name, who.email, who.phone, who.country,
-            draft.payload, draft.payload_sha256, ReportState.RECEIVED, now, 0, "", "",
-        ))
+        new_rows.append(
+            (
+                channel,
+                now,
+                provider_id,
+                ext,
+                new_receipt(),
+                r.category,
+                r.urls,
+                r.description,
+                r.excerpt,
+                r.occurred_at,
+                who.name,
+                who.email,
+                who.phone,
+                who.country,
+                draft.payload,
+                draft.payload_sha256,
+                ReportState.RECEIVED,
+                now,
+                0,
+                "",
+                "",
+            )
+        )
         new_positions.append(position)
         outcomes.append(None)
 
     insert_rows(Report, _REPORT_COLUMNS, new_rows)
     receipts = [row[4] for row in new_rows]
     ids = _ids_by_receipt(receipts)
-    media_rows = []
+    media_rows: list[ReportMedia] = []
     for row, position in zip(new_rows, new_positions, strict=True):
         index, draft = drafts[position]
         report_id = ids[row[4]]
@@ -180,33 +211,66 @@ def _store_reports(
             index, report_id, row[4], ReportState.RECEIVED, row[3], created=True
         )
         media_rows.extend(
-            ReportMedia(report_id=report_id, filename=m.filename, content_type=m.content_type,
-                        size=len(m.data), sha256=m.sha256, width=m.width, height=m.height)
+            ReportMedia(
+                report_id=report_id,
+                filename=m.filename,
+                content_type=m.content_type,
+                size=len(m.data),
+                sha256=m.sha256,
+                width=m.width,
+                height=m.height,
+            )
             for m in draft.media
         )
     ReportMedia.objects.bulk_create(media_rows, batch_size=500)
     for position, first in repeats_in_body:
         done = outcomes[first]
         assert isinstance(done, Received)
-        outcomes[position] = Received(drafts[position][0], done.report_id, done.receipt,
-                                      done.state, done.external_id, created=False)
+        outcomes[position] = Received(
+            drafts[position][0],
+            done.report_id,
+            done.receipt,
+            done.state,
+            done.external_id,
+            created=False,
+        )
     _enqueue([ids[r] for r in receipts])
     return [o for o in outcomes if o is not None]
 
 
 _REPORT_COLUMNS = (
-    "channel", "received_at", "provider", "external_id", "receipt", "category", "urls",
-    "description", "excerpt", "occurred_at", "reporter_name", "reporter_email",
-    "reporter_phone", "reporter_country", "payload", "payload_sha256", "state",
-    "state_changed_at", "attempts", "last_error", "failed_stage",
+    "channel",
+    "received_at",
+    "provider",
+    "external_id",
+    "receipt",
+    "category",
+    "urls",
+    "description",
+    "excerpt",
+    "occurred_at",
+    "reporter_name",
+    "reporter_email",
+    "reporter_phone",
+    "reporter_country",
+    "payload",
+    "payload_sha256",
+    "state",
+    "state_changed_at",
+    "attempts",
+    "last_error",
+    "failed_stage",
 )
 
 
 def _ids_by_receipt(receipts: list[str]) -> dict[str, int]:
     ids: dict[str, int] = {}
     for start in range(0, len(receipts), 5000):
-        ids.update(Report.objects.filter(receipt__in=receipts[start : start + 5000])
-                   .values_list("receipt", "id"))
+        ids.update(
+            Report.objects.filter(receipt__in=receipts[start : start + 5000]).values_list(
+                "receipt", "id"
+            )
+        )
     return ids
 
 
@@ -284,16 +348,23 @@ def report_record_failure(*, report_id: int, stage: str, error: BaseException) -
         attempts = report.attempts + 1
         if attempts >= settings.PIPELINE_MAX_ATTEMPTS:
             Report.objects.filter(id=report_id).update(
-                state=ReportState.FAILED, failed_stage=stage, attempts=attempts,
-                last_error=message, state_changed_at=timezone.now(),
+                state=ReportState.FAILED,
+                failed_stage=stage,
+                attempts=attempts,
+                last_error=message,
+                state_changed_at=timezone.now(),
             )
-            log.error("report %s failed in %s after %s attempts: %s",
-                      report_id, stage, attempts, message)
+            log.error(
+                "report %s failed in %s after %s attempts: %s", report_id, stage, attempts, message
+            )
             return
         Report.objects.filter(id=report_id).update(attempts=F("attempts") + 1, last_error=message)
-        _enqueue([report_id], delay_s=pipeline.retry_delay(
-            attempts, base_s=settings.PIPELINE_RETRY_BASE_S, max_s=settings.PIPELINE_RETRY_MAX_S
-        ))
+        _enqueue(
+            [report_id],
+            delay_s=pipeline.retry_delay(
+                attempts, base_s=settings.PIPELINE_RETRY_BASE_S, max_s=settings.PIPELINE_RETRY_MAX_S
+            ),
+        )
 
 
 def report_retry(*, report_id: int) -> None:
@@ -316,15 +387,17 @@ def reports_resume_stalled(*, older_than_s: float) -> int:
     """
     cutoff = timezone.now() - timedelta(seconds=older_than_s)
     stalled = list(
-        Report.objects.filter(state__in=pipeline.ACTIVE_STATES, state_changed_at__lt=cutoff)
-        .values_list("id", "task_id")[:10_000]
+        Report.objects.filter(
+            state__in=pipeline.ACTIVE_STATES, state_changed_at__lt=cutoff
+        ).values_list("id", "task_id")[:10_000]
     )
     if not stalled:
         return 0
     task_ids = {tid for _, tid in stalled if tid is not None}
     live = set(
-        DBTaskResult.objects.filter(id__in=task_ids, status__in=["READY", "RUNNING"])
-        .values_list("id", flat=True)
+        DBTaskResult.objects.filter(id__in=task_ids, status__in=["READY", "RUNNING"]).values_list(
+            "id", flat=True
+        )
     )
     orphans = [rid for rid, tid in stalled if tid not in live]
     if orphans:

@@ -17,14 +17,21 @@ from .forms import PublicReportForm, ReceiptLookupForm
 
 def _names(lang: str) -> dict[str, str]:
     suffix = "_fr" if lang == "fr" else ""
-    return {"form": f"intake:report_form{suffix}", "done": f"intake:report_done{suffix}",
-            "status": f"intake:status{suffix}", "lookup": f"intake:status_lookup{suffix}"}
+    return {
+        "form": f"intake:report_form{suffix}",
+        "done": f"intake:report_done{suffix}",
+        "status": f"intake:status{suffix}",
+        "lookup": f"intake:status_lookup{suffix}",
+    }
 
 
 def home(request: HttpRequest, lang: str = "en") -> HttpResponse:
     with translation.override(lang):
-        return render(request, "intake/home.html", {"lang": lang, "names": _names(lang),
-                                                     "lookup": ReceiptLookupForm()})
+        return render(
+            request,
+            "intake/home.html",
+            {"lang": lang, "names": _names(lang), "lookup": ReceiptLookupForm()},
+        )
 
 
 @require_http_methods(["GET", "POST"])
@@ -33,16 +40,18 @@ def report_form(request: HttpRequest, lang: str = "en") -> HttpResponse:
     with translation.override(lang):
         form = PublicReportForm(request.POST or None, request.FILES or None)
         if request.method == "POST" and form.is_valid():
-            [outcome] = services.reports_receive(
-                drafts=[(0, form.draft)], channel=Channel.PUBLIC
-            )
+            [outcome] = services.reports_receive(drafts=[(0, form.draft)], channel=Channel.PUBLIC)
             assert isinstance(outcome, services.Received)
             # Post/redirect/get, with the receipt in the session rather than in the URL.
             request.session["receipt"] = outcome.receipt
             return redirect(names["done"])
         status = 400 if request.method == "POST" else 200
-        return render(request, "intake/report_form.html",
-                      {"form": form, "lang": lang, "names": names}, status=status)
+        return render(
+            request,
+            "intake/report_form.html",
+            {"form": form, "lang": lang, "names": names},
+            status=status,
+        )
 
 
 def report_done(request: HttpRequest, lang: str = "en") -> HttpResponse:
@@ -51,10 +60,16 @@ def report_done(request: HttpRequest, lang: str = "en") -> HttpResponse:
     if receipt is None:
         return redirect(names["form"])
     with translation.override(lang):
-        return render(request, "intake/report_done.html", {
-            "lang": lang, "names": names, "receipt": format_receipt(receipt),
-            "status_url": reverse(names["status"], args=[format_receipt(receipt)]),
-        })
+        return render(
+            request,
+            "intake/report_done.html",
+            {
+                "lang": lang,
+                "names": names,
+                "receipt": format_receipt(receipt),
+                "status_url": reverse(names["status"], args=[format_receipt(receipt)]),
+            },
+        )
 
 
 def status_lookup(request: HttpRequest, lang: str = "en") -> HttpResponse:
@@ -71,11 +86,18 @@ def status(request: HttpRequest, code: str, lang: str = "en") -> HttpResponse:
     """The report's state in plain words, and nothing else about it."""
     state = selectors.report_state_by_receipt(code=code) if code else None
     with translation.override(lang):
-        response = render(request, "intake/status.html", {
-            "lang": lang, "names": _names(lang), "lookup": ReceiptLookupForm(),
-            "found": state is not None,
-            "text": PUBLIC_STATE_TEXT[state] if state is not None else "",
-        }, status=200 if state is not None else 404)
+        response = render(
+            request,
+            "intake/status.html",
+            {
+                "lang": lang,
+                "names": _names(lang),
+                "lookup": ReceiptLookupForm(),
+                "found": state is not None,
+                "text": PUBLIC_STATE_TEXT[state] if state is not None else "",
+            },
+            status=200 if state is not None else 404,
+        )
     response["Cache-Control"] = "no-store"
     response["X-Robots-Tag"] = "noindex"
     return response

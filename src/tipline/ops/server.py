@@ -26,9 +26,16 @@ class WorkerSupervisor:
         self._thread = threading.Thread(target=self._watch, name="supervisor", daemon=True)
 
     def _spawn(self, n: int) -> subprocess.Popen[bytes]:
-        cmd = [sys.executable, "-m", "tipline.cli", "worker",
-               "--worker-id", f"serve-{os.getpid()}-{n}-{int(time.time())}",
-               "--parent-pid", str(os.getpid())]
+        cmd = [
+            sys.executable,
+            "-m",
+            "tipline.cli",
+            "worker",
+            "--worker-id",
+            f"serve-{os.getpid()}-{n}-{int(time.time())}",
+            "--parent-pid",
+            str(os.getpid()),
+        ]
         return subprocess.Popen(cmd)  # noqa: S603 - our own interpreter and module
 
     def start(self) -> None:
@@ -67,8 +74,7 @@ def serve(*, host: str, port: int, workers: int, threads: int) -> None:
 
     signal.signal(signal.SIGTERM, _terminate)
     supervisor.start()
-    print(f"Tipline serving on http://{host}:{port}/ with {workers} pipeline worker(s)",
-          flush=True)
+    print(f"Tipline serving on http://{host}:{port}/ with {workers} pipeline worker(s)", flush=True)
     try:
         waitress_serve(
             application,
@@ -77,8 +83,10 @@ def serve(*, host: str, port: int, workers: int, threads: int) -> None:
             threads=threads,
             ident="tipline",
             # waitress refuses larger bodies itself (413), also chunked ones.
-            max_request_body_size=max(settings.INTAKE_MAX_BULK_BYTES,
-                                      settings.INTAKE_MAX_REPORT_BYTES) + 1024 * 1024,
+            max_request_body_size=max(
+                settings.INTAKE_MAX_BULK_BYTES, settings.INTAKE_MAX_REPORT_BYTES
+            )
+            + 1024 * 1024,
             channel_timeout=60,
         )
     except KeyboardInterrupt:

@@ -18,8 +18,11 @@ log = logging.getLogger(__name__)
 def worker_heartbeat(*, worker_id: str) -> None:
     WorkerHeartbeat.objects.update_or_create(
         worker_id=worker_id,
-        defaults={"hostname": socket.gethostname()[:255], "pid": os.getpid(),
-                  "last_seen": timezone.now()},
+        defaults={
+            "hostname": socket.gethostname()[:255],
+            "pid": os.getpid(),
+            "last_seen": timezone.now(),
+        },
     )
 
 

@@ -27,9 +27,11 @@ def healthz(request: HttpRequest) -> JsonResponse:
         return JsonResponse(
             {"status": "error", "database": {"ok": False, "error": str(e)[:500]}}, status=503
         )
-    return JsonResponse({
-        "status": "ok",
-        "database": {"ok": True, "vendor": connection.vendor},
-        "queue": queue,
-        "workers": {"alive": workers},
-    })
+    return JsonResponse(
+        {
+            "status": "ok",
+            "database": {"ok": True, "vendor": connection.vendor},
+            "queue": queue,
+            "workers": {"alive": workers},
+        }
+    )

@@ -31,12 +31,23 @@ class PipelineWorker(Worker):
     """Runs pipeline tasks; beats every few seconds so others can tell it is alive; takes
     back the tasks of workers that stopped beating; re-queues reports whose task was lost."""
 
-    def __init__(self, *, worker_id: str, parent_pid: int | None = None,
-                 max_tasks: int | None = None, batch: bool = False) -> None:
+    def __init__(
+        self,
+        *,
+        worker_id: str,
+        parent_pid: int | None = None,
+        max_tasks: int | None = None,
+        batch: bool = False,
+    ) -> None:
         super().__init__(
-            queue_names=["*"], interval=settings.WORKER_POLL_S, batch=batch,
-            backend_name="default", startup_delay=False, max_tasks=max_tasks,
-            worker_id=worker_id, excluded_queue_names=[],
+            queue_names=["*"],
+            interval=settings.WORKER_POLL_S,
+            batch=batch,
+            backend_name="default",
+            startup_delay=False,
+            max_tasks=max_tasks,
+            worker_id=worker_id,
+            excluded_queue_names=[],
         )
         self.parent_pid = parent_pid
         self._stopped = threading.Event()

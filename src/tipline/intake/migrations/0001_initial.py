@@ -6,85 +6,174 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='Provider',
+            name="Provider",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=200, unique=True)),
-                ('token_hash', models.CharField(max_length=64, unique=True)),
-                ('token_prefix', models.CharField(help_text='First characters, to recognise it', max_length=16)),
-                ('is_active', models.BooleanField(default=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=200, unique=True)),
+                ("token_hash", models.CharField(max_length=64, unique=True)),
+                (
+                    "token_prefix",
+                    models.CharField(help_text="First characters, to recognise it", max_length=16),
+                ),
+                ("is_active", models.BooleanField(default=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
             ],
         ),
         migrations.CreateModel(
-            name='Report',
+            name="Report",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('channel', models.CharField(choices=[('public', 'Public web form'), ('provider', 'Service provider API'), ('partner', 'Partner hotline')], max_length=16)),
-                ('received_at', models.DateTimeField(db_index=True, default=django.utils.timezone.now)),
-                ('external_id', models.CharField(blank=True, max_length=200, null=True)),
-                ('receipt', models.CharField(max_length=16, unique=True)),
-                ('category', models.CharField(blank=True, max_length=200)),
-                ('urls', models.JSONField(default=list)),
-                ('description', models.TextField(blank=True)),
-                ('excerpt', models.TextField(blank=True)),
-                ('occurred_at', models.DateTimeField(blank=True, null=True)),
-                ('reporter_name', models.CharField(blank=True, max_length=200)),
-                ('reporter_email', models.CharField(blank=True, max_length=254)),
-                ('reporter_phone', models.CharField(blank=True, max_length=40)),
-                ('reporter_country', models.CharField(blank=True, max_length=2)),
-                ('payload', models.JSONField(help_text='The report as received, file bytes replaced by hashes')),
-                ('payload_sha256', models.CharField(max_length=64)),
-                ('state', models.CharField(choices=[('received', 'Received'), ('harmonized', 'Harmonized'), ('analyzed', 'Analyzed'), ('crossreferenced', 'Cross-referenced'), ('oriented', 'Oriented'), ('failed', 'Failed')], default='received', max_length=16)),
-                ('state_changed_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('attempts', models.PositiveSmallIntegerField(default=0, help_text='Failed tries of the current stage')),
-                ('last_error', models.TextField(blank=True)),
-                ('failed_stage', models.CharField(blank=True, max_length=16)),
-                ('task_id', models.UUIDField(blank=True, help_text='The task due to process it', null=True)),
-                ('provider', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, to='intake.provider')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "channel",
+                    models.CharField(
+                        choices=[
+                            ("public", "Public web form"),
+                            ("provider", "Service provider API"),
+                            ("partner", "Partner hotline"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                (
+                    "received_at",
+                    models.DateTimeField(db_index=True, default=django.utils.timezone.now),
+                ),
+                ("external_id", models.CharField(blank=True, max_length=200, null=True)),
+                ("receipt", models.CharField(max_length=16, unique=True)),
+                ("category", models.CharField(blank=True, max_length=200)),
+                ("urls", models.JSONField(default=list)),
+                ("description", models.TextField(blank=True)),
+                ("excerpt", models.TextField(blank=True)),
+                ("occurred_at", models.DateTimeField(blank=True, null=True)),
+                ("reporter_name", models.CharField(blank=True, max_length=200)),
+                ("reporter_email", models.CharField(blank=True, max_length=254)),
+                ("reporter_phone", models.CharField(blank=True, max_length=40)),
+                ("reporter_country", models.CharField(blank=True, max_length=2)),
+                (
+                    "payload",
+                    models.JSONField(
+                        help_text="The report as received, file bytes replaced by hashes"
+                    ),
+                ),
+                ("payload_sha256", models.CharField(max_length=64)),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[
+                            ("received", "Received"),
+                            ("harmonized", "Harmonized"),
+                            ("analyzed", "Analyzed"),
+                            ("crossreferenced", "Cross-referenced"),
+                            ("oriented", "Oriented"),
+                            ("failed", "Failed"),
+                        ],
+                        default="received",
+                        max_length=16,
+                    ),
+                ),
+                ("state_changed_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "attempts",
+                    models.PositiveSmallIntegerField(
+                        default=0, help_text="Failed tries of the current stage"
+                    ),
+                ),
+                ("last_error", models.TextField(blank=True)),
+                ("failed_stage", models.CharField(blank=True, max_length=16)),
+                (
+                    "task_id",
+                    models.UUIDField(blank=True, help_text="The task due to process it", null=True),
+                ),
+                (
+                    "provider",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        to="intake.provider",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='ReportMedia',
+            name="ReportMedia",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('filename', models.CharField(max_length=255)),
-                ('content_type', models.CharField(max_length=100)),
-                ('size', models.PositiveIntegerField()),
-                ('sha256', models.CharField(db_index=True, max_length=64)),
-                ('width', models.PositiveIntegerField()),
-                ('height', models.PositiveIntegerField()),
-                ('report', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='media', to='intake.report')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("filename", models.CharField(max_length=255)),
+                ("content_type", models.CharField(max_length=100)),
+                ("size", models.PositiveIntegerField()),
+                ("sha256", models.CharField(db_index=True, max_length=64)),
+                ("width", models.PositiveIntegerField()),
+                ("height", models.PositiveIntegerField()),
+                (
+                    "report",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="media",
+                        to="intake.report",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='StageRun',
+            name="StageRun",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('stage', models.CharField(max_length=16)),
-                ('finished_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('worker_id', models.CharField(blank=True, max_length=64)),
-                ('report', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='stage_runs', to='intake.report')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("stage", models.CharField(max_length=16)),
+                ("finished_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("worker_id", models.CharField(blank=True, max_length=64)),
+                (
+                    "report",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="stage_runs",
+                        to="intake.report",
+                    ),
+                ),
             ],
         ),
         migrations.AddIndex(
-            model_name='report',
-            index=models.Index(fields=['state', 'state_changed_at'], name='report_state_idx'),
+            model_name="report",
+            index=models.Index(fields=["state", "state_changed_at"], name="report_state_idx"),
         ),
         migrations.AddConstraint(
-            model_name='report',
-            constraint=models.UniqueConstraint(condition=models.Q(('external_id__isnull', False)), fields=('provider', 'external_id'), name='report_unique_provider_external_id'),
+            model_name="report",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("external_id__isnull", False)),
+                fields=("provider", "external_id"),
+                name="report_unique_provider_external_id",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='stagerun',
-            constraint=models.UniqueConstraint(fields=('report', 'stage'), name='stagerun_once_per_stage'),
+            model_name="stagerun",
+            constraint=models.UniqueConstraint(
+                fields=("report", "stage"), name="stagerun_once_per_stage"
+            ),
         ),
     ]

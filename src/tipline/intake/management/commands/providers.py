@@ -26,8 +26,10 @@ class Command(BaseCommand):
                 provider, token = services.provider_create(name=options["name"])
             except ValueError as e:
                 raise CommandError(str(e)) from None
-            self.stdout.write(f"Provider {provider.name!r} created. Its API token is below; "
-                              "it is shown only now and stored only as a hash:")
+            self.stdout.write(
+                f"Provider {provider.name!r} created. Its API token is below; "
+                "it is shown only now and stored only as a hash:"
+            )
             self.stdout.write(token)
         elif action == "list":
             for p in Provider.objects.order_by("name"):

@@ -18,8 +18,11 @@ class Command(BaseCommand):
         self.stdout.write("Database ready; reference data loaded.")
         if created:
             user, password = created
-            self.stdout.write(self.style.WARNING(
-                "\nFirst analyst login (shown this once; change the password after logging in):\n"
-                f"  username: {user.username}\n  password: {password}\n"
-                "  sign in at http://127.0.0.1:8000/admin/\n"
-            ))
+            self.stdout.write(
+                self.style.WARNING(
+                    "\nFirst analyst login (shown this once; change the password after "
+                    "logging in):\n"
+                    f"  username: {user.username}\n  password: {password}\n"
+                    "  sign in at http://127.0.0.1:8000/admin/\n"
+                )
+            )

@@ -1,0 +1,94 @@
+"""Real `tipline worker` processes on the test database: killed mid-stage, and side by side."""
+
+from __future__ import annotations
+
+import random
+import time
+from pathlib import Path
+
+import pytest
+from django_tasks_db.models import DBTaskResult
+
+from tipline.common import pipeline
+from tipline.intake.choices import ReportState
+from tipline.intake.models import Report, StageRun
+from tipline.ops.models import WorkerHeartbeat
+
+from ..conftest import receive_reports, start_tipline, tipline_env, wait_for
+
+pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
+
+FAST = {
+    "TIPLINE_WORKER_POLL_S": "0.1",
+    "TIPLINE_WORKER_HEARTBEAT_S": "0.3",
+    "TIPLINE_WORKER_DEAD_AFTER_S": "2",
+}
+
+
+def stages_done(state: str) -> set[str]:
+    """The stages a report in `state` has completed."""
+    done = set()
+    for stage in pipeline.STAGES:
+        if state == stage.from_state:
+            break
+        done.add(stage.name)
+    return done
+
+
+def assert_consistent() -> None:
+    """Every report is wholly at one state: its recorded stage runs are exactly those before."""
+    runs: dict[int, list[str]] = {}
+    for rid, stage in StageRun.objects.values_list("report_id", "stage"):
+        runs.setdefault(rid, []).append(stage)
+    for rid, state in Report.objects.values_list("id", "state"):
+        assert sorted(runs.get(rid, [])) == sorted(stages_done(state)), (rid, state, runs.get(rid))
+
+
+def all_oriented() -> bool:
+    return not Report.objects.exclude(state=ReportState.ORIENTED).exists()
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_a_worker_killed_mid_stage_loses_nothing_and_duplicates_nothing(
+    seed: int, processes, tmp_path: Path
+) -> None:
+    ids = receive_reports(5)
+    slow = tipline_env(TIPLINE_PIPELINE_STAGE_DELAY_S="0.8", **FAST)
+    first = start_tipline("worker", "--worker-id", "first", env=slow, log=tmp_path / "first.log")
+    processes.append(first)
+    wait_for(lambda: DBTaskResult.objects.filter(status="RUNNING").exists(), 30, "a task to start")
+    # Somewhere inside the first or second stage (each holds its transaction 0.8 s).
+    time.sleep(random.Random(seed).uniform(0.1, 1.5))
+    first.kill()
+    first.wait(10)
+    assert_consistent()
+    assert not all_oriented()
+
+    second = start_tipline(
+        "worker", "--worker-id", "second", env=tipline_env(**FAST), log=tmp_path / "second.log"
+    )
+    processes.append(second)
+    wait_for(all_oriented, 60, "every report to be oriented after the kill")
+    assert_consistent()
+    assert StageRun.objects.filter(report_id__in=ids).count() == len(ids) * len(pipeline.STAGES)
+    [task] = DBTaskResult.objects.all()
+    assert task.status == "SUCCESSFUL"
+    assert task.worker_ids == ["first", "second"]
+
+
+def test_two_workers_process_every_report_exactly_once(processes, tmp_path: Path, settings) -> None:
+    env = tipline_env(TIPLINE_PIPELINE_STAGE_DELAY_S="0.01", **FAST)
+    for name in ("w1", "w2"):
+        processes.append(
+            start_tipline("worker", "--worker-id", name, env=env, log=tmp_path / f"{name}.log")
+        )
+    wait_for(lambda: WorkerHeartbeat.objects.count() == 2, 30, "both workers to start")
+    settings.PIPELINE_CHUNK = 5
+    ids = receive_reports(200)
+    wait_for(all_oriented, 120, "two workers to orient 200 reports")
+    assert_consistent()
+    assert StageRun.objects.filter(report_id__in=ids).count() == 200 * len(pipeline.STAGES)
+    assert set(StageRun.objects.values_list("worker_id", flat=True)) == {"w1", "w2"}
+    tasks = list(DBTaskResult.objects.all())
+    assert len(tasks) == 40
+    assert all(t.status == "SUCCESSFUL" and len(t.worker_ids) == 1 for t in tasks)
