@@ -24,8 +24,11 @@ def post_at_once(url: str, token: str, bodies: list[tuple[str, bytes]]) -> list[
         path, body = path_body
         with httpx.Client(timeout=60) as client:
             barrier.wait()
-            return client.post(f"{url}{path}", content=body, headers={
-                "Authorization": f"Bearer {token}", "Content-Type": "application/json"})
+            return client.post(
+                f"{url}{path}",
+                content=body,
+                headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+            )
 
     with ThreadPoolExecutor(len(bodies)) as pool:
         return list(pool.map(send, bodies))
@@ -43,12 +46,15 @@ def test_concurrent_resubmissions_make_one_report(live_server, provider) -> None
 def test_concurrent_bulk_bodies_sharing_external_ids_make_one_report_each(
     live_server, provider
 ) -> None:
-    entries = [{**REPORT, "external_id": f"bulk-{n}", "urls": [f"https://ads.example/{n}"]}
-               for n in range(200)]
+    entries = [
+        {**REPORT, "external_id": f"bulk-{n}", "urls": [f"https://ads.example/{n}"]}
+        for n in range(200)
+    ]
     # Four bodies, each overlapping the next by half.
     bodies = [json.dumps(entries[start : start + 100]).encode() for start in (0, 50, 100, 100)]
-    responses = post_at_once(live_server.url, provider[1],
-                             [("/api/v1/reports/bulk", b) for b in bodies])
+    responses = post_at_once(
+        live_server.url, provider[1], [("/api/v1/reports/bulk", b) for b in bodies]
+    )
     assert all(r.status_code == 202 for r in responses), [r.text for r in responses]
     ids: dict[str, set[int]] = {}
     for r in responses:
