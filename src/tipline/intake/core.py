@@ -35,6 +35,8 @@ URL_SCHEMES = {"http", "https", "ftp"}
 
 # A scheme written without "//" ("javascript:…", "mailto:…"), unlike a host and port.
 _BARE_SCHEME = re.compile(r"([a-z][a-z0-9+.\-]*):(?!\d*(?:[/?#]|$))", re.IGNORECASE)
+# Whitespace (any Unicode space) or an ASCII control character, found in one pass.
+_BAD_URL_CHAR = re.compile(r"[\s\x00-\x1f\x7f]")
 _EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
 
 
@@ -196,9 +198,10 @@ def url_problem(url: str) -> str | None:
         return "empty URL"
     if len(s) > MAX_URL_CHARS:
         return f"longer than {MAX_URL_CHARS} characters"
-    if any(ch.isspace() for ch in s):
+    bad = _BAD_URL_CHAR.search(s)
+    if bad and bad.group().isspace():
         return "a URL cannot contain spaces; send one URL per entry"
-    if any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in s):
+    if bad:
         return "a URL cannot contain control characters"
     if "://" not in s:
         # "javascript:…" or "mailto:…" names a scheme; "site.example:8080/page" does not.
