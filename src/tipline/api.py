@@ -8,6 +8,7 @@ from django.http import HttpRequest, HttpResponse
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, ValidationError
 
+from tipline.common.evidence import EvidenceStoreError
 from tipline.intake.api import router as intake_router
 from tipline.intake.core import FieldError, IntakeError, ReportIn
 
@@ -43,6 +44,14 @@ def _error(
 @api.exception_handler(IntakeError)
 def on_intake_error(request: HttpRequest, exc: IntakeError) -> HttpResponse:
     return _error(request, exc.status, exc.detail, exc.errors)
+
+
+@api.exception_handler(EvidenceStoreError)
+def on_evidence_store_error(request: HttpRequest, exc: EvidenceStoreError) -> HttpResponse:
+    # Nothing was stored: the report's files are written before the report itself.
+    response = _error(request, 503, f"{exc}; nothing was stored, send the report again later", [])
+    response["Retry-After"] = "60"
+    return response
 
 
 @api.exception_handler(AuthenticationError)

@@ -130,3 +130,35 @@ def test_a_report_posted_to_the_server_is_oriented_with_nothing_else_started(
     assert children_of(server.pid) == [], "the embedded workers outlived the server"
     log = (tmp_path / "serve.log").read_text()
     assert "Traceback" not in log, log
+
+
+def test_with_the_database_down_the_server_says_so_and_accepts_nothing(
+    fresh_env: dict[str, str], processes, tmp_path: Path
+) -> None:
+    port, dead_port = free_port(), free_port()  # nothing listens on dead_port
+    env = {**fresh_env, "TIPLINE_DATABASE_URL": f"postgres://postgres@127.0.0.1:{dead_port}/x"}
+    server = start_tipline(
+        "serve", "--port", str(port), "--workers", "0", env=env, log=tmp_path / "serve.log"
+    )
+    processes.append(server)
+    base = f"http://127.0.0.1:{port}"
+
+    def answering() -> bool:
+        try:
+            return httpx.get(f"{base}/healthz").status_code == 503
+        except httpx.HTTPError:
+            return False
+
+    wait_for(answering, 30, "the server to answer")
+    health = httpx.get(f"{base}/healthz").json()
+    assert health["status"] == "error" and health["database"]["ok"] is False
+    refused = httpx.post(
+        f"{base}/api/v1/reports",
+        json={"urls": ["https://ads.example/1"]},
+        headers={"Authorization": "Bearer tpl_x"},
+    )
+    assert refused.status_code == 503
+    assert "nothing was stored" in refused.json()["detail"]
+    assert refused.headers["Retry-After"] == "60"
+    form = httpx.get(f"{base}/status/AAAA-BBBB-CCCC-DDDD")
+    assert form.status_code == 503 and "try again" in form.text
