@@ -3,6 +3,8 @@ English or French, get a receipt code once, then follow the report with that cod
 
 from __future__ import annotations
 
+import ast
+import inspect
 import io
 import re
 from html.parser import HTMLParser
@@ -170,12 +172,19 @@ def test_french_home_page_links_to_french_form() -> None:
 
 def test_every_french_message_is_translated() -> None:
     # A missing or fuzzy entry in django.po falls back to English on the French pages.
+    from tipline.intake import core
     from tipline.intake.choices import PUBLIC_CATEGORIES, PUBLIC_STATE_TEXT
     from tipline.intake.forms import PublicReportForm
 
     labels = [str(f.label) for f in PublicReportForm().fields.values()]
     labels += [str(label) for _, label in PUBLIC_CATEGORIES]
     labels += [str(t) for t in PUBLIC_STATE_TEXT.values()]
+    # The validation messages core marks for the form with gettext_noop("...").
+    labels += [
+        node.args[0].value
+        for node in ast.walk(ast.parse(inspect.getsource(core)))
+        if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "gettext_noop"
+    ]
     with override("fr"):
         untranslated = [s for s in labels if gettext(s) == s]
     assert untranslated == []
@@ -327,7 +336,7 @@ def test_nothing_to_report_is_an_error() -> None:
     assert response.status_code == 400
     html = response.content.decode()
     [error] = field_errors(html, "urls")
-    assert "at least one of" in error
+    assert "at least a web address" in error
     assert "I saw something bad." in html  # the description typed is not lost
     assert not Report.objects.exists()
 
@@ -343,6 +352,56 @@ def test_bad_email_is_shown_by_the_email_field() -> None:
     assert response.status_code == 400
     [error] = field_errors(response.content.decode(), "reporter_email")
     assert "e-mail" in error
+    assert not Report.objects.exists()
+
+
+# One case per kind of check: the URLs, the image, and the rule that a report needs something.
+@pytest.mark.parametrize(
+    ("field", "typed", "english", "french"),
+    [
+        (
+            "urls",
+            {"urls": "https://site.example/some page"},
+            "a URL cannot contain spaces; send one URL per entry",
+            "une adresse web ne peut pas contenir d'espaces ; indiquez une adresse par ligne",
+        ),
+        (
+            "urls",
+            {"urls": "javascript:alert(1)"},
+            "scheme 'javascript' not accepted: use http, https or ftp",
+            "les adresses commençant par « javascript: » ne sont pas acceptées : "
+            "utilisez http, https ou ftp",
+        ),
+        (
+            "image",
+            {"image": ("notes.pdf", b"%PDF-1.4 not really an image\n")},
+            "notes.pdf: not an image (accepted: JPEG, PNG, GIF, WebP)",
+            "notes.pdf : ce fichier n'est pas une image (formats acceptés : JPEG, PNG, GIF, WebP)",
+        ),
+        (
+            "urls",
+            {"urls": "", "excerpt": "", "description": "I saw something bad."},
+            "Give at least a web address, the text of the message, or an image.",
+            "Indiquez au moins une adresse web, le texte du message ou une image.",
+        ),
+    ],
+    ids=["space-in-url", "javascript-url", "not-an-image", "nothing-to-report"],
+)
+@pytest.mark.parametrize("path", ["/report/", "/fr/signaler/"])
+def test_errors_are_in_the_language_of_the_form(
+    path: str, field: str, typed: dict[str, Any], english: str, french: str
+) -> None:
+    if "image" in typed:
+        name, data = typed["image"]
+        upload = io.BytesIO(data)
+        upload.name = name
+        typed = {**typed, "image": upload}
+    _, response = submit(path, **typed)
+    assert response.status_code == 400
+    # visible_text reads the non-breaking spaces of French typography as spaces.
+    assert field_errors(response.content.decode(), field) == [
+        french if path.startswith("/fr/") else english
+    ]
     assert not Report.objects.exists()
 
 

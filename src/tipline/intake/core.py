@@ -1,7 +1,8 @@
 """Intake's pure logic: what a report must look like, and how bodies are read.
 
 No Django here. Every rejection names the field (and for bulk bodies, the entry) and
-says what to send instead.
+says what to send instead. Messages the public form can show are %-templates marked with
+gettext_noop, their values kept apart, so the form can show them translated.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import io
 import json
 import re
 import warnings
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Annotated, Any
@@ -22,6 +24,7 @@ from urllib.parse import urlsplit
 import pycountry
 from PIL import Image
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic_core import PydanticCustomError
 
 MAX_URLS = 100
 MAX_URL_CHARS = 4096
@@ -40,23 +43,51 @@ _BAD_URL_CHAR = re.compile(r"[\s\x00-\x1f\x7f]")
 _EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
 
 
+def gettext_noop(message: str) -> str:
+    """Mark `message` for translation (makemessages knows this name); it stays English here."""
+    return message
+
+
+def _english(template: str, params: Mapping[str, Any] | None) -> str:
+    # As in Django's ValidationError: without params, a message is text, not a %-template.
+    return template % params if params else template
+
+
 @dataclass(frozen=True)
 class FieldError:
+    """What is wrong with one field: `message` in English, or `template` and `params` to
+    translate (the public form shows gettext(template) % params)."""
+
     field: str
-    message: str
+    template: str
+    params: Mapping[str, Any] | None = None
+
+    @property
+    def message(self) -> str:
+        return _english(self.template, self.params)
 
     def as_dict(self) -> dict[str, str]:
         return {"field": self.field, "message": self.message}
 
 
 class IntakeError(Exception):
-    """A body or report we cannot accept; `status` is the HTTP answer it deserves."""
+    """A body or report we cannot accept; `status` is the HTTP answer it deserves.
+
+    `detail` is English; with `params`, the `detail` given is a template, kept as `template`.
+    """
 
     status = 400
 
-    def __init__(self, detail: str, errors: list[FieldError] | None = None) -> None:
-        super().__init__(detail)
-        self.detail = detail
+    def __init__(
+        self,
+        detail: str,
+        errors: list[FieldError] | None = None,
+        params: Mapping[str, Any] | None = None,
+    ) -> None:
+        self.template = detail
+        self.params = params or {}
+        self.detail = _english(detail, self.params)
+        super().__init__(self.detail)
         self.errors = errors or []
 
 
@@ -85,6 +116,12 @@ class Conflict(IntakeError):
 Text200 = Annotated[str, Field(max_length=200)]
 
 
+def _refused(template: str, **params: Any) -> PydanticCustomError:
+    """A validator's refusal. Pydantic keeps the template as the error's msg (it fills only
+    {braces}) and the params as its ctx; errors_from_validation turns both into a FieldError."""
+    return PydanticCustomError("refused", template, params)
+
+
 class ReporterIn(BaseModel):
     """Who reported (all optional: anonymous reports are welcome)."""
 
@@ -99,14 +136,16 @@ class ReporterIn(BaseModel):
     @classmethod
     def _email(cls, v: str) -> str:
         if v and not _EMAIL.match(v):
-            raise ValueError("not an e-mail address (expected name@domain.example)")
+            raise _refused(gettext_noop("not an e-mail address (expected name@domain.example)"))
         return v
 
     @field_validator("phone")
     @classmethod
     def _phone(cls, v: str) -> str:
         if v and not re.fullmatch(r"[0-9+()./\- ]{3,40}", v):
-            raise ValueError("a phone number may hold only digits, spaces and + ( ) . / -")
+            raise _refused(
+                gettext_noop("a phone number may hold only digits, spaces and + ( ) . / -")
+            )
         return v
 
     @field_validator("country")
@@ -157,7 +196,8 @@ class ReportIn(BaseModel):
         for i, url in enumerate(v):
             problem = url_problem(url)
             if problem:
-                raise ValueError(f"urls[{i}]: {problem}")
+                template, params = problem
+                raise _refused(template, index=i, **params)
         return [u.strip() for u in v]
 
     @field_validator("occurred_at")
@@ -191,35 +231,44 @@ class ReportDraft:
     media: list[MediaDraft] = field(default_factory=list)
 
 
-def url_problem(url: str) -> str | None:
-    """Why `url` cannot be a reported URL, or None. Harmonize canonicalizes it later."""
+_SCHEME_NOT_ACCEPTED = gettext_noop("scheme %(scheme)r not accepted: use http, https or ftp")
+
+
+def url_problem(url: str) -> tuple[str, dict[str, Any]] | None:
+    """Why `url` cannot be a reported URL, as (template, params), or None.
+
+    Harmonize canonicalizes it later.
+    """
     s = url.strip()
     if not s:
-        return "empty URL"
+        return gettext_noop("empty URL"), {}
     if len(s) > MAX_URL_CHARS:
-        return f"longer than {MAX_URL_CHARS} characters"
+        return gettext_noop("longer than %(max_chars)s characters"), {"max_chars": MAX_URL_CHARS}
     bad = _BAD_URL_CHAR.search(s)
     if bad and bad.group().isspace():
-        return "a URL cannot contain spaces; send one URL per entry"
+        return gettext_noop("a URL cannot contain spaces; send one URL per entry"), {}
     if bad:
-        return "a URL cannot contain control characters"
+        return gettext_noop("a URL cannot contain control characters"), {}
     if "://" not in s:
         # "javascript:…" or "mailto:…" names a scheme; "site.example:8080/page" does not.
         bare = _BARE_SCHEME.match(s)
         if bare and bare.group(1).lower() in URL_SCHEMES:
-            return f"missing '//': expected {bare.group(1)}://site.example/page"
+            return (
+                gettext_noop("missing '//': expected %(scheme)s://site.example/page"),
+                {"scheme": bare.group(1)},
+            )
         if bare:
-            return f"scheme {bare.group(1)!r} not accepted: use http, https or ftp"
+            return _SCHEME_NOT_ACCEPTED, {"scheme": bare.group(1)}
         s = "http://" + s  # people paste "example.org/page"
     try:
         parts = urlsplit(s)
         host = parts.hostname or ""
     except ValueError as e:
-        return f"not a URL ({e})"
+        return gettext_noop("not a URL (%(error)s)"), {"error": str(e)}
     if parts.scheme.lower() not in URL_SCHEMES:
-        return f"scheme {parts.scheme!r} not accepted: use http, https or ftp"
+        return _SCHEME_NOT_ACCEPTED, {"scheme": parts.scheme}
     if not host or ("." not in host and ":" not in host):
-        return "no host name: expected something like https://site.example/page"
+        return gettext_noop("no host name: expected something like https://site.example/page"), {}
     return None
 
 
@@ -252,16 +301,20 @@ def errors_from_validation(exc: ValidationError) -> list[FieldError]:
     for e in exc.errors():
         loc = tuple(e["loc"])
         name = _field_name(loc)
+        params: dict[str, Any] = {}
         if e["type"] == "extra_forbidden":
             known = _known_fields(ReportIn, loc)
             close = difflib.get_close_matches(str(loc[-1]), known, n=1)
             hint = f"did you mean {close[0]!r}? " if close else ""
             message = f"unknown field; {hint}known fields: {', '.join(known)}"
+        elif e["type"] == "refused":  # see _refused: msg is the template, ctx its params
+            params = dict(e.get("ctx") or {})
+            if "index" in params:
+                name += f"[{params.pop('index')}]"
+            message = str(e["msg"])
         else:
             message = str(e["msg"]).removeprefix("Value error, ")
-            if message.startswith("urls[") and "]: " in message:
-                name, message = message.split(": ", 1)
-        errors.append(FieldError(name or "body", message))
+        errors.append(FieldError(name or "body", message, params))
     return errors
 
 
@@ -278,12 +331,12 @@ def _decode_media(media: list[MediaIn], *, max_bytes: int) -> list[MediaDraft]:
         try:
             data = base64.b64decode(m.content_base64, validate=True)
         except (binascii.Error, ValueError):
-            errors.append(FieldError(where, "not valid base64"))
+            errors.append(FieldError(where, gettext_noop("not valid base64")))
             continue
         try:
             drafts.append(check_image(data, m.filename, max_bytes=max_bytes))
         except IntakeError as e:
-            errors.append(FieldError(where, e.detail))
+            errors.append(FieldError(where, e.template, e.params))
     if errors:
         raise ReportInvalid("the report's media could not be accepted", errors)
     return drafts
@@ -291,10 +344,14 @@ def _decode_media(media: list[MediaIn], *, max_bytes: int) -> list[MediaDraft]:
 
 def check_image(data: bytes, filename: str, *, max_bytes: int) -> MediaDraft:
     """A media file we accept: an image Pillow can read, within size and pixel limits."""
+    params: dict[str, Any] = {"filename": filename}
     if len(data) > max_bytes:
-        raise TooLarge(f"{filename}: file larger than {max_bytes} bytes")
+        raise TooLarge(
+            gettext_noop("%(filename)s: file larger than %(max_bytes)s bytes"),
+            params={**params, "max_bytes": max_bytes},
+        )
     if not data:
-        raise ReportInvalid(f"{filename}: empty file")
+        raise ReportInvalid(gettext_noop("%(filename)s: empty file"), params=params)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
@@ -303,20 +360,35 @@ def check_image(data: bytes, filename: str, *, max_bytes: int) -> MediaDraft:
                 width, height = img.size
                 if width * height > MAX_IMAGE_PIXELS:
                     raise ReportInvalid(
-                        f"{filename}: image of {width}x{height} pixels exceeds "
-                        f"{MAX_IMAGE_PIXELS} pixels"
+                        gettext_noop(
+                            "%(filename)s: image of %(width)sx%(height)s pixels exceeds "
+                            "%(max_pixels)s pixels"
+                        ),
+                        params={
+                            **params,
+                            "width": width,
+                            "height": height,
+                            "max_pixels": MAX_IMAGE_PIXELS,
+                        },
                     )
                 img.verify()
     except ReportInvalid:
         raise
     except (Image.DecompressionBombWarning, Image.DecompressionBombError):
-        raise ReportInvalid(f"{filename}: image too large to decode safely") from None
+        raise ReportInvalid(
+            gettext_noop("%(filename)s: image too large to decode safely"), params=params
+        ) from None
     except Exception:  # any decoder failure means "not an image we accept"
-        raise ReportInvalid(f"{filename}: not an image (accepted: JPEG, PNG, GIF, WebP)") from None
+        raise ReportInvalid(
+            gettext_noop("%(filename)s: not an image (accepted: JPEG, PNG, GIF, WebP)"),
+            params=params,
+        ) from None
     if fmt not in IMAGE_FORMATS:
         raise ReportInvalid(
-            f"{filename}: {fmt or 'unknown'} images are not accepted "
-            "(accepted: JPEG, PNG, GIF, WebP)"
+            gettext_noop(
+                "%(filename)s: %(format)s images are not accepted (accepted: JPEG, PNG, GIF, WebP)"
+            ),
+            params={**params, "format": fmt or "unknown"},
         )
     return MediaDraft(filename[:255], IMAGE_FORMATS[fmt], data, width, height)
 
@@ -324,6 +396,10 @@ def check_image(data: bytes, filename: str, *, max_bytes: int) -> MediaDraft:
 def payload_hash(payload: Any) -> str:
     canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+# The public form shows its own wording for this one (it does not know these field names).
+NOTHING_TO_ACT_ON = FieldError("urls", "a report needs at least one of urls, excerpt or media")
 
 
 def parse_report(
@@ -340,10 +416,7 @@ def parse_report(
         raise ReportInvalid("the report has invalid fields", errors_from_validation(e)) from None
     media = _decode_media(report.media, max_bytes=max_media_bytes) + list(extra_media or [])
     if not (report.urls or report.excerpt or media):
-        raise ReportInvalid(
-            "nothing to act on",
-            [FieldError("urls", "a report needs at least one of urls, excerpt or media")],
-        )
+        raise ReportInvalid("nothing to act on", [NOTHING_TO_ACT_ON])
     # Keep the payload as received, minus inline file bytes (they go to the evidence store).
     payload = dict(obj)
     if "media" in payload:

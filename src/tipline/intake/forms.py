@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from django import forms
 from django.conf import settings
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from . import core
 from .choices import PUBLIC_CATEGORIES
+
+
+def _translated(template: str, params: Mapping[str, Any] | None) -> str:
+    """One of core's messages in the page's language (core marks them with gettext_noop)."""
+    text = gettext(template)
+    return text % params if params else text
 
 
 class PublicReportForm(forms.Form):
@@ -72,7 +80,7 @@ class PublicReportForm(forms.Form):
             try:
                 media.append(core.check_image(upload.read(), upload.name, max_bytes=limit))
             except core.IntakeError as e:
-                self.add_error("image", e.detail)
+                self.add_error("image", _translated(e.template, e.params))
                 return data
         obj = {
             "category": data["category"],
@@ -95,7 +103,13 @@ class PublicReportForm(forms.Form):
                     "phone": "reporter_phone",
                     "name": "reporter_name",
                 }.get(name, name)
-                self.add_error(name if name in self.fields else None, err.message)
+                if err == core.NOTHING_TO_ACT_ON:  # core's wording names the API's fields
+                    message = gettext(
+                        "Give at least a web address, the text of the message, or an image."
+                    )
+                else:
+                    message = _translated(err.template, err.params)
+                self.add_error(name if name in self.fields else None, message)
         return data
 
 
