@@ -301,6 +301,15 @@ def test_missing_consent_is_an_error_and_nothing_is_stored() -> None:
     assert not Report.objects.exists()
 
 
+def test_the_category_must_be_chosen_not_defaulted() -> None:
+    html = Client().get("/report/").content.decode()
+    assert '<option value="" selected>Choose…</option>' in html
+    _, response = submit("/report/", category="")
+    assert response.status_code == 400
+    assert field_errors(response.content.decode(), "category") == ["This field is required."]
+    assert not Report.objects.exists()
+
+
 def test_missing_consent_error_is_in_french_on_the_french_form() -> None:
     _, response = submit("/fr/signaler/", consent=None)
     assert response.status_code == 400

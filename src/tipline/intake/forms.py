@@ -21,7 +21,10 @@ def _translated(template: str, params: Mapping[str, Any] | None) -> str:
 
 
 class PublicReportForm(forms.Form):
-    category = forms.ChoiceField(choices=PUBLIC_CATEGORIES, label=_("What kind of content is it?"))
+    # No default: a pre-selected category would be sent by anyone who skips the question.
+    category = forms.ChoiceField(
+        choices=[("", _("Choose…")), *PUBLIC_CATEGORIES], label=_("What kind of content is it?")
+    )
     urls = forms.CharField(
         label=_("Web address(es) of the content"),
         help_text=_("One address per line, for example https://site.example/page"),
