@@ -83,7 +83,7 @@ def browser(path: str) -> tuple[Client, str]:
 def good_form(**overrides: Any) -> dict[str, Any]:
     data: dict[str, Any] = {
         "category": "fraud",
-        "urls": "https://phish.example/login\nhttps://cdn.phish.example/kit.zip",
+        "urls": "https://phish.example/login\nhttps://files.phish.example/kit.zip",
         "description": "A page imitating a bank's login page.",
         "excerpt": "",
         "reporter_name": "",
@@ -207,7 +207,7 @@ def test_posting_the_form_stores_the_report_and_shows_the_receipt_once(
     report = Report.objects.get()
     assert report.channel == "public"
     assert report.category == "fraud"
-    assert report.urls == ["https://phish.example/login", "https://cdn.phish.example/kit.zip"]
+    assert report.urls == ["https://phish.example/login", "https://files.phish.example/kit.zip"]
     assert report.description == "A page imitating a bank's login page."
 
     done = client.get(done_path)
