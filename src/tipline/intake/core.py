@@ -19,33 +19,27 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Annotated, Any
-from urllib.parse import urlsplit
 
 import pycountry
 from PIL import Image
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from pydantic_core import PydanticCustomError
 
+from tipline.common.i18n import gettext_noop
+from tipline.common.urls import InvalidURL
+from tipline.common.urls import parse as parse_url
+
 MAX_URLS = 100
-MAX_URL_CHARS = 4096
 MAX_MEDIA = 10
 MAX_DESCRIPTION_CHARS = 20_000
 MAX_EXCERPT_CHARS = 100_000
 # Images only: what Pillow opens safely. 50 megapixels stops decompression bombs.
 IMAGE_FORMATS = {"JPEG": "image/jpeg", "PNG": "image/png", "GIF": "image/gif", "WEBP": "image/webp"}
 MAX_IMAGE_PIXELS = 50_000_000
-URL_SCHEMES = {"http", "https", "ftp"}
 
-# A scheme written without "//" ("javascript:…", "mailto:…"), unlike a host and port.
-_BARE_SCHEME = re.compile(r"([a-z][a-z0-9+.\-]*):(?!\d*(?:[/?#]|$))", re.IGNORECASE)
 # Whitespace (any Unicode space) or an ASCII control character, found in one pass.
 _BAD_URL_CHAR = re.compile(r"[\s\x00-\x1f\x7f]")
 _EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
-
-
-def gettext_noop(message: str) -> str:
-    """Mark `message` for translation (makemessages knows this name); it stays English here."""
-    return message
 
 
 def _english(template: str, params: Mapping[str, Any] | None) -> str:
@@ -231,43 +225,23 @@ class ReportDraft:
     media: list[MediaDraft] = field(default_factory=list)
 
 
-_SCHEME_NOT_ACCEPTED = gettext_noop("scheme %(scheme)r not accepted: use http, https or ftp")
-
-
 def url_problem(url: str) -> tuple[str, dict[str, Any]] | None:
     """Why `url` cannot be a reported URL, as (template, params), or None.
 
-    Harmonize canonicalizes it later.
+    The canonicalizer's rules (shared with Harmonize), plus the door's own: one URL per
+    entry, no control characters, and a host name with a dot (not "localhost").
     """
     s = url.strip()
-    if not s:
-        return gettext_noop("empty URL"), {}
-    if len(s) > MAX_URL_CHARS:
-        return gettext_noop("longer than %(max_chars)s characters"), {"max_chars": MAX_URL_CHARS}
     bad = _BAD_URL_CHAR.search(s)
     if bad and bad.group().isspace():
         return gettext_noop("a URL cannot contain spaces; send one URL per entry"), {}
     if bad:
         return gettext_noop("a URL cannot contain control characters"), {}
-    if "://" not in s:
-        # "javascript:…" or "mailto:…" names a scheme; "site.example:8080/page" does not.
-        bare = _BARE_SCHEME.match(s)
-        if bare and bare.group(1).lower() in URL_SCHEMES:
-            return (
-                gettext_noop("missing '//': expected %(scheme)s://site.example/page"),
-                {"scheme": bare.group(1)},
-            )
-        if bare:
-            return _SCHEME_NOT_ACCEPTED, {"scheme": bare.group(1)}
-        s = "http://" + s  # people paste "example.org/page"
     try:
-        parts = urlsplit(s)
-        host = parts.hostname or ""
-    except ValueError as e:
-        return gettext_noop("not a URL (%(error)s)"), {"error": str(e)}
-    if parts.scheme.lower() not in URL_SCHEMES:
-        return _SCHEME_NOT_ACCEPTED, {"scheme": parts.scheme}
-    if not host or ("." not in host and ":" not in host):
+        canonical = parse_url(s)
+    except InvalidURL as e:
+        return e.template, e.params
+    if canonical.host_kind == "domain" and "." not in canonical.host:
         return gettext_noop("no host name: expected something like https://site.example/page"), {}
     return None
 
