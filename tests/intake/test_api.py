@@ -7,6 +7,7 @@ import base64
 import hashlib
 import io
 import json
+import mimetypes
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,7 @@ from django.test import Client
 from django_tasks_db.models import DBTaskResult
 from PIL import Image
 
+from tipline.harmonize.models import Item
 from tipline.intake import services
 from tipline.intake.models import Provider, Report, ReportMedia
 
@@ -62,8 +64,14 @@ def ndjson(*lines: Any) -> str:
 
 
 def multipart(report: Any, *files: tuple[str, bytes]) -> dict[str, Any]:
-    """A multipart body: `report` (JSON, unless None or already a string) and `media` files."""
-    data: dict[str, Any] = {"media": [SimpleUploadedFile(name, content) for name, content in files]}
+    """A multipart body: `report` (JSON, unless None or already a string) and `media` files,
+    each declared with the type its name suggests, as browsers and curl do."""
+    data: dict[str, Any] = {
+        "media": [
+            SimpleUploadedFile(name, content, mimetypes.guess_type(name)[0] or "")
+            for name, content in files
+        ]
+    }
     if report is not None:
         data["report"] = report if isinstance(report, str) else json.dumps(report)
     return data
@@ -163,7 +171,13 @@ def test_submit_stores_everything_and_queues_processing(
     assert view["external_id"] == "case-0001"
     assert view["state"] == "oriented"
     assert view["failed_stage"] is None
-    assert view["item_ids"] == []
+    # One item per URL; the excerpt is evidence for them, not an item of its own.
+    items = Item.objects.filter(report_links__report_id=created["id"]).order_by("id")
+    assert view["item_ids"] == [item.id for item in items]
+    assert [item.url for item in items] == [
+        "https://ads.example/listing/42",
+        "http://mirror.example/l/42?ref=home",
+    ]
     assert view["network_ids"] == []
     assert queue_depth() == 0
 

@@ -128,7 +128,11 @@ def _multipart_media(request: HttpRequest) -> list[MediaDraft]:
                 [FieldError(f"media[{i}]", f"file larger than {limit} bytes")],
             )
         try:
-            media.append(core.check_image(f.read(), f.name or f"media-{i}", max_bytes=limit))
+            media.append(
+                core.check_image(
+                    f.read(), f.name or f"media-{i}", max_bytes=limit, content_type=f.content_type
+                )
+            )
         except core.IntakeError as e:
             raise type(e)(e.detail, [FieldError(f"media[{i}]", e.detail)]) from None
     return media

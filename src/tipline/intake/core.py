@@ -29,6 +29,8 @@ from tipline.common.i18n import gettext_noop
 from tipline.common.urls import InvalidURL
 from tipline.common.urls import parse as parse_url
 
+from .filetypes import claimed_type_problem
+
 MAX_URLS = 100
 MAX_MEDIA = 10
 MAX_DESCRIPTION_CHARS = 20_000
@@ -316,7 +318,9 @@ def _decode_media(media: list[MediaIn], *, max_bytes: int) -> list[MediaDraft]:
     return drafts
 
 
-def check_image(data: bytes, filename: str, *, max_bytes: int) -> MediaDraft:
+def check_image(
+    data: bytes, filename: str, *, max_bytes: int, content_type: str | None = None
+) -> MediaDraft:
     """A media file we accept: an image Pillow can read, within size and pixel limits."""
     params: dict[str, Any] = {"filename": filename}
     if len(data) > max_bytes:
@@ -330,7 +334,8 @@ def check_image(data: bytes, filename: str, *, max_bytes: int) -> MediaDraft:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             with Image.open(io.BytesIO(data)) as img:
-                fmt = img.format or ""
+                # Pillow names the multi-picture JPEGs phones write "MPO": still JPEG.
+                fmt = "JPEG" if img.format == "MPO" else img.format or ""
                 width, height = img.size
                 if width * height > MAX_IMAGE_PIXELS:
                     raise ReportInvalid(
@@ -364,6 +369,9 @@ def check_image(data: bytes, filename: str, *, max_bytes: int) -> MediaDraft:
             ),
             params={**params, "format": fmt or "unknown"},
         )
+    mismatch = claimed_type_problem(filename, content_type, fmt)
+    if mismatch:
+        raise ReportInvalid(f"{filename}: {mismatch}")
     return MediaDraft(filename[:255], IMAGE_FORMATS[fmt], data, width, height)
 
 

@@ -81,7 +81,14 @@ class PublicReportForm(forms.Form):
                 self.add_error("image", _("The file is larger than %(n)s MB.") % {"n": limit >> 20})
                 return data
             try:
-                media.append(core.check_image(upload.read(), upload.name, max_bytes=limit))
+                media.append(
+                    core.check_image(
+                        upload.read(),
+                        upload.name,
+                        max_bytes=limit,
+                        content_type=upload.content_type,
+                    )
+                )
             except core.IntakeError as e:
                 self.add_error("image", _translated(e.template, e.params))
                 return data
