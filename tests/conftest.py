@@ -59,10 +59,16 @@ def run_tasks():  # type: ignore[no-untyped-def]
     return drain
 
 
-def receive_reports(n: int = 1) -> list[int]:
-    """Store n public reports (committed with their tasks, as intake does) and return ids."""
+def receive_reports(n: int = 1, *, pages: int | None = None) -> list[int]:
+    """Store n public reports (committed with their tasks, as intake does) and return ids;
+    with `pages`, the reports point at that many pages in turn."""
     drafts = [
-        (i, core.parse_report({"urls": [f"https://ads.example/{i}"]}, max_media_bytes=1024))
+        (
+            i,
+            core.parse_report(
+                {"urls": [f"https://ads.example/{i % (pages or n)}"]}, max_media_bytes=1024
+            ),
+        )
         for i in range(n)
     ]
     outcomes = services.reports_receive(drafts=drafts, channel=Channel.PUBLIC)

@@ -11,6 +11,7 @@ from django.db import connection
 from django_tasks_db.models import DBTaskResult
 
 from tipline.common import pipeline
+from tipline.harmonize.models import Item, ReportItem
 from tipline.intake.choices import ReportState
 from tipline.intake.models import Report, StageRun
 from tipline.ops.models import WorkerHeartbeat
@@ -85,7 +86,8 @@ def test_two_workers_process_every_report_exactly_once(processes, tmp_path: Path
         )
     wait_for(lambda: WorkerHeartbeat.objects.count() == 2, 30, "both workers to start")
     settings.PIPELINE_CHUNK = 5
-    ids = receive_reports(200)
+    # Every task holds one report for each of 5 pages, so the two workers always meet.
+    ids = receive_reports(200, pages=5)
     wait_for(all_oriented, 120, "two workers to orient 200 reports")
     assert_consistent()
     assert StageRun.objects.filter(report_id__in=ids).count() == 200 * len(pipeline.STAGES)
@@ -95,6 +97,10 @@ def test_two_workers_process_every_report_exactly_once(processes, tmp_path: Path
     else:
         # SQLite's lock has no fairness: one busy writer may starve the other worker.
         assert workers <= {"w1", "w2"}
+    # Workers met the same new pages at the same time: still one item each, counted right.
+    assert Item.objects.count() == 5
+    assert set(Item.objects.values_list("report_count", flat=True)) == {40}
+    assert ReportItem.objects.count() == 200
     tasks = list(DBTaskResult.objects.all())
     assert len(tasks) == 40
     assert all(t.status == "SUCCESSFUL" and len(t.worker_ids) == 1 for t in tasks)

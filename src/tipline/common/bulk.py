@@ -46,3 +46,33 @@ def insert_rows(
     if params:
         with connection.cursor() as cursor:
             cursor.executemany(sql, params)
+
+
+def update_rows(
+    model: type[models.Model], columns: Sequence[str], rows: Iterable[Sequence[Any]]
+) -> None:
+    """UPDATE rows by primary key: each row is the values of `columns` followed by the pk.
+
+    Django's bulk_update writes one CASE WHEN per column over all rows, which grows
+    quadratically; this sends one small UPDATE per row in a single executemany.
+    """
+    fields = [cast("models.Field[Any, Any]", model._meta.get_field(name)) for name in columns]
+    converters = [_converter(f) for f in fields]
+    quote = connection.ops.quote_name
+    pk = cast("models.Field[Any, Any]", model._meta.pk)
+    # Names come from the model's metadata, never from input; values go as parameters.
+    sql = "UPDATE {} SET {} WHERE {} = %s".format(  # noqa: S608
+        quote(model._meta.db_table),
+        ", ".join(f"{quote(f.column or f.name)} = %s" for f in fields),
+        quote(pk.column or pk.name),
+    )
+    params = [
+        [
+            *(v if conv is None else conv(v) for conv, v in zip(converters, row[:-1], strict=True)),
+            row[-1],
+        ]
+        for row in rows
+    ]
+    if params:
+        with connection.cursor() as cursor:
+            cursor.executemany(sql, params)

@@ -9,6 +9,7 @@ class HarmonizeConfig(AppConfig):
     def ready(self) -> None:
         from tipline.common import pipeline
 
-        from . import services
+        from . import selectors, services
 
         pipeline.register_step("harmonize", services.reports_harmonize)
+        pipeline.register_facts(selectors.report_facts)

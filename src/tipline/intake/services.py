@@ -301,12 +301,16 @@ def reports_advance(*, report_ids: Sequence[int], worker_id: str = "") -> None:
         )
         if not ids:
             continue
-        failed = _run_stage(stage, ids, worker_id)
+        failed = reports_run_stage(stage=stage, report_ids=ids, worker_id=worker_id)
         remaining = [rid for rid in remaining if rid not in failed]
 
 
-def _run_stage(stage: pipeline.Stage, ids: list[int], worker_id: str) -> set[int]:
-    """Run one stage for a batch; on error, isolate the failing reports. Returns those."""
+def reports_run_stage(
+    *, stage: pipeline.Stage, report_ids: Sequence[int], worker_id: str
+) -> set[int]:
+    """Run one stage for a batch in one transaction; on error, isolate the failing reports
+    by running them one by one. Returns the ids of those that failed."""
+    ids = list(report_ids)
     step = pipeline.step_for(stage.name)
     try:
         with transaction.atomic():
@@ -333,7 +337,7 @@ def _run_stage(stage: pipeline.Stage, ids: list[int], worker_id: str) -> set[int
         if len(ids) > 1:
             failed: set[int] = set()
             for rid in ids:
-                failed |= _run_stage(stage, [rid], worker_id)
+                failed |= reports_run_stage(stage=stage, report_ids=[rid], worker_id=worker_id)
             return failed
         log.exception("stage %s failed for report %s", stage.name, ids[0])
         report_record_failure(report_id=ids[0], stage=stage.name, error=exc)

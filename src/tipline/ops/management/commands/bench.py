@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import platform
 import random
@@ -14,8 +15,12 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand
 from django.db import connection
 from django.test import Client
+from PIL import Image, ImageDraw
 
-from tipline.intake import services
+from tipline.common import pipeline
+from tipline.harmonize.models import Item, MediaFile
+from tipline.intake import core, services
+from tipline.intake.choices import Channel
 from tipline.intake.models import Report
 
 CITIES = ["Lyon", "Lille", "Nantes", "Metz", "Brest", "Dijon", "Rouen", "Nice"]
@@ -46,6 +51,19 @@ class Command(BaseCommand):
         intake.add_argument("--batch", type=int, default=10_000, help="reports per bulk body")
         intake.add_argument("--seed", type=int, default=1)
         intake.add_argument("--json", action="store_true", help="print JSON (the default)")
+        harmonize = sub.add_parser("harmonize", help="the harmonize stage alone")
+        harmonize.add_argument("--reports", type=int, default=50_000)
+        harmonize.add_argument(
+            "--pages", type=int, default=20_000, help="distinct pages the reports point at"
+        )
+        harmonize.add_argument(
+            "--media-share",
+            type=float,
+            default=0.05,
+            help="share of reports carrying an image (200 distinct images)",
+        )
+        harmonize.add_argument("--seed", type=int, default=1)
+        harmonize.add_argument("--json", action="store_true", help="print JSON (the default)")
 
     def handle(self, *args: Any, what: str, **options: Any) -> None:
         call_command("migrate", interactive=False, verbosity=0)
@@ -86,6 +104,58 @@ class Command(BaseCommand):
             "seconds": round(seconds, 3),
             "reports_per_s": round(reports / seconds, 1),
         }
+
+    def bench_harmonize(
+        self, *, reports: int, pages: int, media_share: float, seed: int, **_: Any
+    ) -> dict[str, Any]:
+        """Reports received beforehand (not timed), then only the harmonize stage, timed,
+        in the pipeline's own batches."""
+        rng = random.Random(seed)  # noqa: S311 - synthetic data, reproducible by seed
+        images = [synthetic_image(n) for n in range(200)]
+        drafts = []
+        for n in range(reports):
+            entry = synthetic_report(n, rng)
+            entry["urls"] = [f"https://ads{n % 50}.example/p/{rng.randrange(pages)}?utm_source=x"]
+            media = []
+            if rng.random() < media_share:
+                media = [core.check_image(rng.choice(images), "ad.jpg", max_bytes=1 << 24)]
+            drafts.append((n, core.parse_report(entry, max_media_bytes=0, extra_media=media)))
+        for start in range(0, reports, 10_000):
+            services.reports_receive(
+                drafts=drafts[start : start + 10_000], channel=Channel.PROVIDER
+            )
+        ids = list(Report.objects.order_by("id").values_list("id", flat=True))
+        stage = pipeline.STAGES[0]
+        chunk = settings.PIPELINE_CHUNK
+        started = time.perf_counter()
+        for start in range(0, len(ids), chunk):
+            failed = services.reports_run_stage(
+                stage=stage, report_ids=ids[start : start + chunk], worker_id="bench"
+            )
+            if failed:
+                raise RuntimeError(f"harmonize failed for reports {sorted(failed)[:5]}")
+        seconds = time.perf_counter() - started
+        return {
+            "reports": reports,
+            "seconds": round(seconds, 3),
+            "reports_per_s": round(reports / seconds, 1),
+            "items": Item.objects.count(),
+            "media_files": MediaFile.objects.count(),
+            "batch": chunk,
+        }
+
+
+def synthetic_image(n: int) -> bytes:
+    """A generated picture (stripes and a disc), different for each n."""
+    rng = random.Random(n)  # noqa: S311 - synthetic data
+    image = Image.new("RGB", (640, 480), tuple(rng.randrange(256) for _ in range(3)))
+    draw = ImageDraw.Draw(image)
+    for x in range(0, 640, rng.randrange(12, 40)):
+        draw.line((x, 0, 640 - x, 480), fill=tuple(rng.randrange(256) for _ in range(3)), width=5)
+    draw.ellipse((200, 120, 440, 360), fill=tuple(rng.randrange(256) for _ in range(3)))
+    buffer = io.BytesIO()
+    image.save(buffer, "JPEG", quality=85)
+    return buffer.getvalue()
 
 
 def _cpu_count() -> int:
