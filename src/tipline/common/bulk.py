@@ -24,11 +24,17 @@ def _converter(field: models.Field[Any, Any]) -> Callable[[Any], Any] | None:
 
 
 def insert_rows(
-    model: type[models.Model], columns: Sequence[str], rows: Iterable[Sequence[Any]]
+    model: type[models.Model],
+    columns: Sequence[str],
+    rows: Iterable[Sequence[Any]],
+    *,
+    ignore_conflicts: bool = False,
 ) -> None:
     """INSERT rows given as Python values in the order of `columns` (model attribute names).
 
-    No signals, no defaults filled in: every NOT NULL column must be given.
+    No signals, no defaults filled in: every NOT NULL column must be given. With
+    ignore_conflicts, a row that breaks a unique constraint is skipped (another writer
+    inserted the same thing first).
     """
     fields = [cast("models.Field[Any, Any]", model._meta.get_field(name)) for name in columns]
     converters = [_converter(f) for f in fields]
@@ -38,7 +44,7 @@ def insert_rows(
         quote(model._meta.db_table),
         ", ".join(quote(f.column or f.name) for f in fields),
         ", ".join(["%s"] * len(fields)),
-    )
+    ) + (" ON CONFLICT DO NOTHING" if ignore_conflicts else "")
     params = [
         [v if conv is None else conv(v) for conv, v in zip(converters, row, strict=True)]
         for row in rows

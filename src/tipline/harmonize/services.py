@@ -9,7 +9,7 @@ from datetime import datetime
 from django.db import transaction
 from django.utils import timezone
 
-from tipline.common.bulk import update_rows
+from tipline.common.bulk import insert_rows, update_rows
 from tipline.common.evidence import EvidenceStore, default_store
 from tipline.intake.models import Provider, Report, ReportMedia
 
@@ -63,19 +63,19 @@ def reports_harmonize(report_ids: Sequence[int]) -> None:
         evidence = core.evidence_of(media_sha256=[sha for _, sha in media], excerpt=report.excerpt)
         plans.append((report, refs, evidence, mapped))
         harmonizations.append(
-            Harmonization(
-                report=report,
-                theme=mapped.theme,
-                classification=mapped.classification or "",
-                content_type=mapped.content_type or "",
-                category_source=mapped.source,
-                language=language,
-                language_confidence=round(confidence, 4),
-                problems=[{"field": p.field, "message": p.message} for p in problems],
-                harmonized_at=now,
+            (
+                report.pk,
+                mapped.theme,
+                mapped.classification or "",
+                mapped.content_type or "",
+                mapped.source,
+                language,
+                round(confidence, 4),
+                [{"field": p.field, "message": p.message} for p in problems],
+                now,
             )
         )
-    Harmonization.objects.bulk_create(harmonizations)
+    insert_rows(Harmonization, _HARMONIZATION, harmonizations)
     items = _items_locked({ref.key: ref for _, refs, _, _ in plans for ref in refs}, now)
     links = []
     for report, refs, evidence, mapped in plans:
@@ -89,15 +89,44 @@ def reports_harmonize(report_ids: Sequence[int]) -> None:
             if effect == core.Effect.REOPENED:
                 item.needs_assessment = True
             _count_report(item, report, evidence, mapped.theme)
-            links.append(
-                ReportItem(report=report, item=item, as_reported=ref.as_reported, effect=effect)
-            )
+            links.append((report.pk, item.pk, ref.as_reported, effect))
     update_rows(
         Item, _COUNTED, ([getattr(i, f) for f in _COUNTED] + [i.pk] for i in items.values())
     )
-    ReportItem.objects.bulk_create(links)
+    insert_rows(ReportItem, ("report", "item", "as_reported", "effect"), links)
 
 
+_HARMONIZATION = (
+    "report",
+    "theme",
+    "classification",
+    "content_type",
+    "category_source",
+    "language",
+    "language_confidence",
+    "problems",
+    "harmonized_at",
+)
+_NEW_ITEM = (
+    "kind",
+    "key",
+    "url",
+    "host",
+    "host_kind",
+    "domain",
+    "sha256",
+    "text",
+    "theme",
+    "content_type",
+    "classification",
+    "needs_assessment",
+    "report_count",
+    "first_reported_at",
+    "last_reported_at",
+    "channels",
+    "reporter_countries",
+    "evidence",
+)
 _COUNTED = (
     "needs_assessment",
     "report_count",
@@ -120,24 +149,34 @@ def _items_locked(refs: dict[str, core.ItemRef], now: datetime) -> dict[str, Ite
     """The items for these refs, created when new, locked for this transaction."""
     if not refs:
         return {}
-    Item.objects.bulk_create(
-        [
-            Item(
-                kind=ref.kind,
-                key=key,
-                url=ref.url,
-                host=ref.host,
-                host_kind=ref.host_kind,
-                domain=ref.domain,
-                sha256=ref.sha256,
-                text=ref.text,
-                content_type=_content_type(ref),
-                first_reported_at=now,
-                last_reported_at=now,
+    # Another worker may create the same item at the same time: the first insert wins.
+    insert_rows(
+        Item,
+        _NEW_ITEM,
+        (
+            (
+                ref.kind,
+                key,
+                ref.url,
+                ref.host,
+                ref.host_kind,
+                ref.domain,
+                ref.sha256,
+                ref.text,
+                Theme.OTHER,
+                _content_type(ref),
+                Classification.UNASSESSED,
+                True,
+                0,
+                now,
+                now,
+                [],
+                [],
+                [],
             )
             for key, ref in refs.items()
-        ],
-        ignore_conflicts=True,  # another worker may create the same item at the same time
+        ),
+        ignore_conflicts=True,
     )
     # Locked in key order, so two workers never wait on each other in a cycle.
     return {
