@@ -225,3 +225,19 @@ def test_the_report_api_lists_the_items(api, run_tasks) -> None:
     run_tasks()
     view = api.get(f"/api/v1/reports/{created['id']}").json()
     assert view["item_ids"] == [Item.objects.get().id]
+
+
+IP_SPELLINGS = [
+    "http://192.0.2.10/ad",
+    "http://3221226010/ad",  # decimal
+    "http://0xC000020A/%61d",  # hex, escaped path
+    "HTTP://0300.0.2.012./ad#top",  # octal, trailing dot, fragment
+    "http://192.0.2.10/ad?utm_campaign=spring",
+]
+
+
+def test_five_spellings_of_an_address_make_one_item(run_tasks) -> None:
+    send(run_tasks, *({"urls": [u]} for u in IP_SPELLINGS))
+    [item] = Item.objects.all()
+    assert (item.url, item.host_kind, item.domain) == ("http://192.0.2.10/ad", "ipv4", "")
+    assert item.report_count == 5
