@@ -229,7 +229,7 @@ def test_the_report_api_lists_the_items(api, run_tasks) -> None:
 
 IP_SPELLINGS = [
     "http://192.0.2.10/ad",
-    "http://3221226010/ad",  # decimal
+    "http://3221225994/ad",  # decimal
     "http://0xC000020A/%61d",  # hex, escaped path
     "HTTP://0300.0.2.012./ad#top",  # octal, trailing dot, fragment
     "http://192.0.2.10/ad?utm_campaign=spring",
