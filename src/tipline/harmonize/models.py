@@ -8,7 +8,7 @@ from django.db import models
 from tipline.intake.models import Provider, Report
 
 from .core import ItemKind
-from .taxonomy import Classification, ContentType, Theme
+from .taxonomy import Classification, ContentType, SiteType, Theme
 
 
 def _choices(enum: type) -> list[tuple[str, str]]:
@@ -30,6 +30,7 @@ class Item(models.Model):
 
     theme = models.CharField(max_length=16, choices=_choices(Theme), default=Theme.OTHER)
     content_type = models.CharField(max_length=16, choices=_choices(ContentType), blank=True)
+    site_type = models.CharField(max_length=16, choices=_choices(SiteType), blank=True)
     classification = models.CharField(
         max_length=16, choices=_choices(Classification), default=Classification.UNASSESSED
     )

@@ -108,6 +108,7 @@ _HARMONIZATION = (
     "harmonized_at",
 )
 _NEW_ITEM = (
+    "site_type",
     "kind",
     "key",
     "url",
@@ -155,6 +156,7 @@ def _items_locked(refs: dict[str, core.ItemRef], now: datetime) -> dict[str, Ite
         _NEW_ITEM,
         (
             (
+                "",
                 ref.kind,
                 key,
                 ref.url,
