@@ -24,6 +24,9 @@ from tipline.intake.models import Provider
 @pytest.fixture(autouse=True)
 def _evidence_dir(settings, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     settings.EVIDENCE_DIR = tmp_path / "evidence"
+    # No test reaches the internet: captures and hosting lookups are switched on only by
+    # the tests that serve the pages and answer DNS on loopback themselves.
+    settings.ANALYZE_NETWORK = False
 
 
 @pytest.fixture
@@ -95,6 +98,7 @@ def database_url() -> str:
 def tipline_env(**extra: str) -> dict[str, str]:
     env = dict(os.environ)
     env["TIPLINE_DATABASE_URL"] = database_url()
+    env["TIPLINE_ANALYZE_NETWORK"] = "off"
     env.update(extra)
     return env
 

@@ -166,6 +166,24 @@ PIPELINE_CHUNK = _env_int("TIPLINE_PIPELINE_CHUNK", 100)
 # Fault injection for tests only: seconds each stage sleeps inside its transaction.
 PIPELINE_STAGE_DELAY_S = _env_float("TIPLINE_PIPELINE_STAGE_DELAY_S", 0.0)
 
+# --- Analyze: the outside world ---------------------------------------------------------
+# Evidence capture and hosting lookups reach the internet; off, they record that they
+# did not run (tests, closed networks without egress).
+ANALYZE_NETWORK = _env_bool("TIPLINE_ANALYZE_NETWORK", True)
+CAPTURE_TIMEOUT_S = _env_float("TIPLINE_CAPTURE_TIMEOUT_S", 10.0)
+CAPTURE_MAX_BYTES = _env_int("TIPLINE_CAPTURE_MAX_BYTES", 20 * 1024 * 1024)
+# For tests only: let capture fetch pages served on loopback.
+CAPTURE_ALLOW_LOOPBACK = _env_bool("TIPLINE_CAPTURE_ALLOW_LOOPBACK")
+# Unreachable pages are tried again after these delays (sites come and go).
+CAPTURE_RETRY_S = (3600, 6 * 3600, 24 * 3600, 72 * 3600)
+# DNS servers as host[:port], comma-separated; empty: the system's.
+DNS_SERVERS = [d.strip() for d in os.environ.get("TIPLINE_DNS_SERVERS", "").split(",") if d.strip()]
+# A MaxMind-format ASN database (.mmdb); empty: no ASN lookups.
+ASN_DB = os.environ.get("TIPLINE_ASN_DB", "")
+# RDAP for abuse contacts: a base URL, or empty for the public bootstrap.
+RDAP_URL = os.environ.get("TIPLINE_RDAP_URL", "")
+HOSTING_REFRESH_S = _env_float("TIPLINE_HOSTING_REFRESH_S", 24 * 3600)
+
 # --- Intake limits (documented in README) -------------------------------------------------
 INTAKE_MAX_REPORT_BYTES = _env_int("TIPLINE_MAX_REPORT_BYTES", 32 * 1024 * 1024)
 INTAKE_MAX_BULK_BYTES = _env_int("TIPLINE_MAX_BULK_BYTES", 64 * 1024 * 1024)

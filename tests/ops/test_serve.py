@@ -59,6 +59,7 @@ def fresh_env(tmp_path: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("TIPLINE_")}
     env["TIPLINE_DATA_DIR"] = str(tmp_path / "var")
     env["TIPLINE_WORKER_POLL_S"] = "0.2"
+    env["TIPLINE_ANALYZE_NETWORK"] = "off"  # no test reaches the internet
     return env
 
 

@@ -1,13 +1,109 @@
-"""Analyze's writes."""
+"""Analyze's writes: the pipeline step (observables, indicators, risk, bank matches), hash
+bank imports, and the capture and hosting jobs that reach the outside world."""
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Sequence
+from datetime import timedelta
+
+from django.conf import settings
+from django.utils import timezone
+
+from tipline.common.bulk import insert_rows
+from tipline.harmonize.models import Harmonization, Item, ReportItem
+from tipline.intake.models import Report
+
+from .indicators import find_indicators, priority, risk
+from .matching import items_match_banks
+from .models import Analysis, Capture, HostingLookup, IndicatorHit, Observable
+from .observables import extract
+from .tasks import capture_item, host_look_up
+
+TEXT_FIELDS = ("excerpt", "description")
 
 
 def reports_analyze(report_ids: Sequence[int]) -> None:
     """The analyze step of the pipeline, run inside the runner's transaction.
 
-    Thin for now: it records nothing of its own, and the runner moves the reports on.
-    Issue #4 builds this stage (observables, indicators, hash banks, evidence capture, hosting).
+    Each step that fails marks the report's analysis partial with the reason; the
+    report still moves on. Page captures and hosting lookups are queued as their own
+    jobs: they wait on the outside world, the pipeline does not.
     """
+    reports = list(
+        Report.objects.filter(id__in=report_ids)
+        .only("id", "urls", "excerpt", "description")
+        .order_by("id")
+    )
+    themes = dict(
+        Harmonization.objects.filter(report_id__in=report_ids).values_list("report_id", "theme")
+    )
+    problems: dict[int, list[dict[str, str]]] = defaultdict(list)
+    observables: list[tuple[int, str, str, str, int, int]] = []
+    hits: list[tuple[int, str, str, int, int, int]] = []
+    scores: dict[int, tuple[int, str]] = {}
+    for report in reports:
+        texts = {f: getattr(report, f) for f in TEXT_FIELDS}
+        texts["urls"] = "\n".join(report.urls)
+        try:
+            for field, text in texts.items():
+                observables.extend(
+                    (report.pk, field, o.type, o.value[:255], o.start, o.end)
+                    for o in extract(text, region=settings.COUNTRY)
+                )
+        except Exception as e:  # a bad text must not stop the pipeline
+            problems[report.pk].append(_problem("observables", e))
+        found = []
+        try:
+            for field in TEXT_FIELDS:
+                for hit in find_indicators(texts[field]):
+                    found.append(hit)
+                    hits.append((report.pk, field, hit.code, hit.start, hit.end, hit.weight))
+        except Exception as e:
+            problems[report.pk].append(_problem("indicators", e))
+        theme = themes.get(report.pk, "other")
+        score = risk(found, theme=theme)
+        scores[report.pk] = (score, priority(found, theme=theme, risk=score))
+
+    item_ids = list(
+        ReportItem.objects.filter(report_id__in=report_ids).values_list("item_id", flat=True)
+    )
+    try:
+        items_match_banks(item_ids=item_ids)
+    except Exception as e:
+        for report in reports:
+            problems[report.pk].append(_problem("hash banks", e))
+    now = timezone.now()
+    insert_rows(Observable, ("report", "field", "type", "value", "start", "end"), observables)
+    insert_rows(IndicatorHit, ("report", "field", "code", "start", "end", "weight"), hits)
+    insert_rows(
+        Analysis,
+        ("report", "risk", "priority", "partial", "problems", "analyzed_at"),
+        [(r.pk, *scores[r.pk], bool(problems[r.pk]), problems[r.pk], now) for r in reports],
+    )
+    _queue_outside_jobs(item_ids)
+
+
+def _problem(step: str, error: BaseException) -> dict[str, str]:
+    return {"step": step, "reason": f"{type(error).__name__}: {error}"[:500]}
+
+
+# --- The outside world: captures and hosting ----------------------------------------------
+
+
+def _queue_outside_jobs(item_ids: Sequence[int]) -> None:
+    urls = list(Item.objects.filter(id__in=item_ids, kind="url").values_list("id", "host"))
+    captured = set(
+        Capture.objects.filter(item_id__in=[i for i, _ in urls]).values_list("item_id", flat=True)
+    )
+    for item_id, _ in urls:
+        if item_id not in captured:
+            capture_item.enqueue(item_id=item_id, attempt=1)
+    recent = timezone.now() - timedelta(seconds=settings.HOSTING_REFRESH_S)
+    known = set(
+        HostingLookup.objects.filter(
+            host__in={h for _, h in urls}, looked_up_at__gte=recent
+        ).values_list("host", flat=True)
+    )
+    for host in sorted({h for _, h in urls} - known):
+        host_look_up.enqueue(host=host)

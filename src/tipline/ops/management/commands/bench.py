@@ -17,6 +17,7 @@ from django.db import connection
 from django.test import Client
 from PIL import Image, ImageDraw
 
+from tipline.analyze import pdq_bench
 from tipline.common import pipeline
 from tipline.harmonize.models import Item, MediaFile
 from tipline.intake import core, services
@@ -64,6 +65,11 @@ class Command(BaseCommand):
         )
         harmonize.add_argument("--seed", type=int, default=1)
         harmonize.add_argument("--json", action="store_true", help="print JSON (the default)")
+        pdq = sub.add_parser("pdq", help="the PDQ index against a brute-force scan, in memory")
+        pdq.add_argument("--bank", type=int, default=1_000_000)
+        pdq.add_argument("--queries", type=int, default=1000)
+        pdq.add_argument("--seed", type=int, default=1)
+        pdq.add_argument("--json", action="store_true", help="print JSON (the default)")
 
     def handle(self, *args: Any, what: str, **options: Any) -> None:
         call_command("migrate", interactive=False, verbosity=0)
@@ -104,6 +110,10 @@ class Command(BaseCommand):
             "seconds": round(seconds, 3),
             "reports_per_s": round(reports / seconds, 1),
         }
+
+    def bench_pdq(self, *, bank: int, queries: int, seed: int, **_: Any) -> dict[str, Any]:
+        """Bank and queries generated in memory; the database is not involved."""
+        return pdq_bench.run(bank, queries, seed=seed)
 
     def bench_harmonize(
         self, *, reports: int, pages: int, media_share: float, seed: int, **_: Any

@@ -1,0 +1,165 @@
+"""Known content: hash banks, their imports, and matching items' media against them."""
+
+from __future__ import annotations
+
+import threading
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from tipline.common.bulk import insert_rows
+from tipline.harmonize.models import Item, MediaFile
+
+from .banks import parse_bank_file
+from .models import BankEntry, BankMatch, HashBank, ItemAnalysis
+from .pdq_index import PDQIndex
+
+PDQ_MAX_DISTANCE = 31
+PDQ_QUALITY_FLOOR = 50
+
+
+class _BankIndex:
+    """The PDQ hashes of all bank entries, in memory, grown as entries are added.
+
+    The database stays the authority: every candidate is re-read to check that its entry
+    and its bank are still enabled, so disabling needs no rebuild.
+    """
+
+    def __init__(self) -> None:
+        self.index = PDQIndex()
+        self.last_id = 0
+        self.lock = threading.Lock()
+
+    def search(self, pdq: str) -> list[tuple[int, int]]:
+        with self.lock:
+            new = list(
+                BankEntry.objects.filter(kind="pdq", id__gt=self.last_id)
+                .order_by("id")
+                .values_list("id", "value")
+            )
+            if new:
+                self.index.add([i for i, _ in new], [v for _, v in new])
+                self.last_id = new[-1][0]
+            return self.index.search(pdq, PDQ_MAX_DISTANCE)
+
+
+_bank_index = _BankIndex()
+
+
+def items_match_banks(*, item_ids: Sequence[int]) -> int:
+    """Match the media of these items against every enabled bank entry: exact MD5 and
+    SHA-256, PDQ within 31 bits (hashes of quality under 50 are not matched). A match
+    marks the item as known content and proposes the bank's theme and classification.
+    Returns the number of new matches."""
+    media = dict(
+        Item.objects.filter(id__in=item_ids, kind="media")
+        .exclude(sha256="")
+        .values_list("id", "sha256")
+    )
+    files = {m.sha256: m for m in MediaFile.objects.filter(sha256__in=set(media.values()))}
+    return _record_matches(
+        _candidates([(item_id, files.get(sha), sha) for item_id, sha in media.items()])
+    )
+
+
+def match_media(*, item_id: int, media: MediaFile) -> int:
+    """Match one file found for an item (a captured image) against the banks."""
+    return _record_matches(_candidates([(item_id, media, media.sha256)]))
+
+
+def _candidates(
+    media: Sequence[tuple[int, MediaFile | None, str]],
+) -> list[tuple[int, int, int]]:
+    """(item, entry, distance) for every bank entry that matches these items' files."""
+    found: list[tuple[int, int, int]] = []
+    by_hash: dict[tuple[str, str], list[int]] = defaultdict(list)
+    for item_id, fingerprint, sha256 in media:
+        by_hash["sha256", sha256].append(item_id)
+        if fingerprint is None:
+            continue
+        if fingerprint.md5:
+            by_hash["md5", fingerprint.md5].append(item_id)
+        if fingerprint.pdq and fingerprint.pdq_quality >= PDQ_QUALITY_FLOOR:
+            found.extend(
+                (item_id, entry_id, d) for entry_id, d in _bank_index.search(fingerprint.pdq)
+            )
+    for kind in ("md5", "sha256"):
+        values = [v for k, v in by_hash if k == kind]
+        for entry_id, value in BankEntry.objects.filter(kind=kind, value__in=values).values_list(
+            "id", "value"
+        ):
+            found.extend((item_id, entry_id, 0) for item_id in by_hash[kind, value])
+    return found
+
+
+def _record_matches(found: list[tuple[int, int, int]]) -> int:
+    if not found:
+        return 0
+    entries = {
+        e.id: e
+        for e in BankEntry.objects.filter(
+            id__in={e for _, e, _ in found}, enabled=True, bank__enabled=True
+        ).select_related("bank")
+    }
+    found = sorted((f for f in found if f[1] in entries), key=lambda f: (f[0], f[2], f[1]))
+    if not found:
+        return 0
+    now = timezone.now()
+    before = BankMatch.objects.count()
+    insert_rows(
+        BankMatch,
+        ("item", "entry", "distance", "matched_at"),
+        [(i, e, d, now) for i, e, d in found],
+        ignore_conflicts=True,
+    )
+    closest: dict[int, HashBank] = {}
+    for item_id, entry_id, _ in found:
+        closest.setdefault(item_id, entries[entry_id].bank)
+    for item_id, bank in closest.items():
+        ItemAnalysis.objects.update_or_create(
+            item_id=item_id,
+            defaults={
+                "known_content": True,
+                "proposed_theme": bank.theme,
+                "proposed_classification": bank.classification,
+                "updated_at": now,
+            },
+        )
+    # Known content: analysts are not shown it again unless they ask.
+    Item.objects.filter(id__in=list(closest)).update(needs_assessment=False)
+    return BankMatch.objects.count() - before
+
+
+@dataclass(frozen=True)
+class BankImport:
+    added: int
+    already_there: int
+    bad_lines: list[dict[str, Any]]
+
+
+@transaction.atomic
+def bank_import(*, bank: HashBank, content: str) -> BankImport:
+    """Import a bank file: every good line is added, every bad line reported with its
+    number and reason (the file can be fixed and imported again without duplicates)."""
+    good, bad = parse_bank_file(content)
+    existing = set(BankEntry.objects.filter(bank=bank).values_list("kind", "value"))
+    fresh = {(g.kind, g.value): g for g in good if (g.kind, g.value) not in existing}
+    BankEntry.objects.bulk_create(
+        [BankEntry(bank=bank, kind=g.kind, value=g.value, label=g.label) for g in fresh.values()]
+    )
+    return BankImport(
+        added=len(fresh),
+        already_there=len(good) - len(fresh),
+        bad_lines=[{"line": b.line, "text": b.text, "reason": b.reason} for b in bad],
+    )
+
+
+def bank_entry_disable(*, entry_id: int) -> None:
+    """A false positive: this hash stops matching; the rest of its bank is untouched."""
+    entry = BankEntry.objects.get(id=entry_id)
+    entry.enabled = False
+    entry.save(update_fields=["enabled"])

@@ -1,0 +1,155 @@
+"""Hash banks: reading bank files, importing them, matching media exactly and by PDQ."""
+
+from __future__ import annotations
+
+import base64
+import io
+import random
+
+import pytest
+from django.core.management import call_command
+from PIL import Image, ImageDraw
+
+from tipline.analyze import matching
+from tipline.analyze.banks import parse_bank_file
+from tipline.analyze.models import BankEntry, BankMatch, HashBank, ItemAnalysis
+from tipline.harmonize.models import Item, MediaFile
+from tipline.intake import core, services
+from tipline.intake.choices import Channel
+
+MD5 = "0123456789abcdef0123456789abcdef"
+SHA = "ab" * 32
+PDQ = "f" * 16 + "0" * 48
+
+
+def test_both_file_formats_are_read_and_bad_lines_reported_by_number() -> None:
+    content = "\n".join(
+        [
+            "hash,type,label",  # header
+            f"{MD5},md5,series A",
+            f"{SHA.upper()},SHA256",
+            f"pdq {PDQ}",  # ThreatExchange local file
+            f"video_md5,{MD5[::-1]},tag1 tag2",  # signal CSV
+            "# a comment",
+            "",
+            "nothing useful here",
+            f"{MD5[:30]},md5",
+            f"pdq {PDQ[:-1]}z",
+            f"{SHA},sha1",
+        ]
+    )
+    good, bad = parse_bank_file(content)
+    assert [(g.line, g.kind, g.value, g.label) for g in good] == [
+        (2, "md5", MD5, "series A"),
+        (3, "sha256", SHA, ""),
+        (4, "pdq", PDQ, ""),
+        (5, "md5", MD5[::-1], "tag1 tag2"),
+    ]
+    assert [b.line for b in bad] == [8, 9, 10, 11]
+    assert "32 hexadecimal digits" in bad[1].reason
+    assert "expected 'hash,type[,label]'" in bad[0].reason
+
+
+def picture(seed: int) -> Image.Image:
+    rng = random.Random(seed)
+    image = Image.new("RGB", (320, 240), (rng.randrange(256), 60, 120))
+    draw = ImageDraw.Draw(image)
+    for _ in range(30):
+        box = sorted(rng.sample(range(320), 2)) + sorted(rng.sample(range(240), 2))
+        draw.rectangle(
+            (box[0], box[2], box[1], box[3]), fill=tuple(rng.randrange(256) for _ in "rgb")
+        )
+    return image
+
+
+def encoded(image: Image.Image, fmt: str = "PNG", **options: object) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, fmt, **options)
+    return buffer.getvalue()
+
+
+def report_with(data: bytes, run_tasks, name: str = "a.png") -> Item:  # type: ignore[no-untyped-def]
+    draft = core.parse_report(
+        {"media": [{"filename": name, "content_base64": base64.b64encode(data).decode()}]},
+        max_media_bytes=1 << 24,
+    )
+    services.reports_receive(drafts=[(0, draft)], channel=Channel.PUBLIC)
+    run_tasks()
+    return Item.objects.filter(kind="media").latest("id")
+
+
+def bank(**fields: object) -> HashBank:
+    return HashBank.objects.create(
+        name=str(fields.pop("name", "Known series")),
+        theme="csam",
+        classification="baseline",
+        **fields,
+    )
+
+
+@pytest.mark.django_db
+def test_an_exact_sha256_match_marks_known_content(run_tasks) -> None:
+    data = encoded(picture(1))
+    known = bank()
+    first = report_with(data, run_tasks)  # not in a bank yet
+    assert not BankMatch.objects.exists() and first.needs_assessment
+    matching.bank_import(bank=known, content=f"{first.sha256},sha256,seen before")
+    again = report_with(data, run_tasks)
+    assert again.id == first.id  # same file, same item
+    matching.items_match_banks(item_ids=[again.id])
+    [match] = BankMatch.objects.all()
+    assert (match.item_id, match.entry.kind, match.distance) == (first.id, "sha256", 0)
+    first.refresh_from_db()
+    assert not first.needs_assessment
+    proposal = ItemAnalysis.objects.get(item=first)
+    assert (proposal.known_content, proposal.proposed_theme, proposal.proposed_classification) == (
+        True,
+        "csam",
+        "baseline",
+    )
+
+
+@pytest.mark.django_db
+def test_a_near_duplicate_matches_by_pdq_and_an_unrelated_image_does_not(run_tasks) -> None:
+    original = picture(2)
+    reencoded = encoded(original.resize((300, 225)), "JPEG", quality=70)
+    reference = report_with(encoded(original), run_tasks)
+    pdq = MediaFile.objects.get(sha256=reference.sha256).pdq
+    Item.objects.all().delete()
+    matching.bank_import(bank=bank(), content=f"pdq {pdq}")
+    near = report_with(reencoded, run_tasks, "a.jpg")
+    other = report_with(encoded(picture(99)), run_tasks)
+    [match] = BankMatch.objects.all()
+    assert match.item_id == near.id and 0 < match.distance <= 31
+    assert not BankMatch.objects.filter(item=other).exists()
+
+
+@pytest.mark.django_db
+def test_a_disabled_entry_or_bank_stops_matching_without_touching_the_rest(run_tasks) -> None:
+    one, two = encoded(picture(3)), encoded(picture(4))
+    items = [report_with(one, run_tasks), report_with(two, run_tasks)]
+    known = bank()
+    matching.bank_import(bank=known, content="\n".join(f"{i.sha256},sha256" for i in items))
+    false_positive = BankEntry.objects.get(value=items[0].sha256)
+    matching.bank_entry_disable(entry_id=false_positive.id)
+    BankMatch.objects.all().delete()
+    matching.items_match_banks(item_ids=[i.id for i in items])
+    assert list(BankMatch.objects.values_list("item_id", flat=True)) == [items[1].id]
+    HashBank.objects.filter(id=known.id).update(enabled=False)
+    BankMatch.objects.all().delete()
+    assert matching.items_match_banks(item_ids=[i.id for i in items]) == 0
+
+
+@pytest.mark.django_db
+def test_importing_again_adds_nothing_twice_and_the_command_reports_bad_lines(
+    tmp_path, capsys
+) -> None:
+    path = tmp_path / "bank.csv"
+    path.write_text(f"{MD5},md5\nnot a hash line\n{SHA},sha256\n")
+    call_command("banks", "import", "Series B", str(path), "--theme", "csam")
+    call_command("banks", "import", "Series B", str(path))
+    out = capsys.readouterr()
+    assert "2 hashes added, 0 already there, 1 bad lines skipped" in out.out
+    assert "0 hashes added, 2 already there, 1 bad lines skipped" in out.out
+    assert f"{path}:2: expected" in out.err
+    assert BankEntry.objects.count() == 2
