@@ -179,3 +179,10 @@ def test_hosting_is_not_looked_up_again_within_a_day(run_tasks) -> None:
     send(run_tasks, {"urls": ["https://ads.example/2"]})
     assert HostingLookup.objects.filter(host="ads.example").count() == 1
     assert Item.objects.filter(kind="url").count() == 2
+
+
+def test_a_long_url_in_a_text_is_kept_whole(run_tasks) -> None:
+    url = "https://ads.example/listing?" + "&".join(f"p{i}=value{i}" for i in range(60))
+    assert len(url) > 600
+    report = send(run_tasks, {"excerpt": f"see {url} for photos"})
+    assert Observable.objects.get(report=report, type="url").value == url

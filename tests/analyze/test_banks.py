@@ -153,3 +153,16 @@ def test_importing_again_adds_nothing_twice_and_the_command_reports_bad_lines(
     assert "0 hashes added, 2 already there, 1 bad lines skipped" in out.out
     assert f"{path}:2: expected" in out.err
     assert BankEntry.objects.count() == 2
+
+
+@pytest.mark.django_db
+def test_importing_a_bank_finds_media_received_before(run_tasks, tmp_path, capsys) -> None:
+    item = report_with(encoded(picture(5)), run_tasks)
+    assert item.needs_assessment
+    path = tmp_path / "later.csv"
+    path.write_text(f"{item.sha256},sha256\n")
+    call_command("banks", "import", "Found later", str(path))
+    assert "1 matches among the media already received" in capsys.readouterr().out
+    item.refresh_from_db()
+    assert not item.needs_assessment
+    assert BankMatch.objects.get().item_id == item.id

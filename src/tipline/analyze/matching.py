@@ -163,3 +163,21 @@ def bank_entry_disable(*, entry_id: int) -> None:
     entry = BankEntry.objects.get(id=entry_id)
     entry.enabled = False
     entry.save(update_fields=["enabled"])
+
+
+def media_rematch(*, batch: int = 1000) -> int:
+    """Match every media item already received against the banks (after an import):
+    known content is found however long ago it was reported. Returns new matches."""
+    new = 0
+    last = 0
+    while True:
+        ids = list(
+            Item.objects.filter(kind="media", id__gt=last)
+            .order_by("id")
+            .values_list("id", flat=True)[:batch]
+        )
+        if not ids:
+            return new
+        with transaction.atomic():
+            new += items_match_banks(item_ids=ids)
+        last = ids[-1]

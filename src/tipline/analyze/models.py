@@ -36,7 +36,7 @@ class Observable(models.Model):
     report = models.ForeignKey(Report, related_name="observables", on_delete=models.CASCADE)
     field = models.CharField(max_length=16, help_text="excerpt, description or urls")
     type = models.CharField(max_length=8)
-    value = models.CharField(max_length=255)
+    value = models.CharField(max_length=2048)  # a URL can be long; compared whole
     start = models.PositiveIntegerField()
     end = models.PositiveIntegerField()
 

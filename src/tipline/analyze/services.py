@@ -48,7 +48,7 @@ def reports_analyze(report_ids: Sequence[int]) -> None:
         try:
             for field, text in texts.items():
                 observables.extend(
-                    (report.pk, field, o.type, o.value[:255], o.start, o.end)
+                    (report.pk, field, o.type, o.value[:2048], o.start, o.end)
                     for o in extract(text, region=settings.COUNTRY)
                 )
         except Exception as e:  # a bad text must not stop the pipeline

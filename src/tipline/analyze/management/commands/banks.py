@@ -26,6 +26,11 @@ class Command(BaseCommand):
             default=Classification.UNASSESSED,
         )
         imp.add_argument("--source", default="")
+        imp.add_argument(
+            "--no-rematch",
+            action="store_true",
+            help="do not match the media already received against the bank now",
+        )
         sub.add_parser("list", help="list banks")
 
     def handle(self, *args: Any, action: str, **options: Any) -> None:
@@ -57,3 +62,6 @@ class Command(BaseCommand):
             f"{result.already_there} already there, "
             f"{len(result.bad_lines)} bad lines skipped"
         )
+        if result.added and not options["no_rematch"]:
+            found = matching.media_rematch()
+            self.stdout.write(f"{found} matches among the media already received")
