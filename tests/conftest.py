@@ -16,6 +16,7 @@ from django.db import connection
 from django.test import Client
 from django_tasks_db.management.commands import db_worker
 
+from tipline.analyze import matching
 from tipline.intake import core, services
 from tipline.intake.choices import Channel
 from tipline.intake.models import Provider
@@ -27,6 +28,14 @@ def _evidence_dir(settings, tmp_path: Path) -> None:  # type: ignore[no-untyped-
     # No test reaches the internet: captures and hosting lookups are switched on only by
     # the tests that serve the pages and answer DNS on loopback themselves.
     settings.ANALYZE_NETWORK = False
+
+
+@pytest.fixture(autouse=True)
+def _fresh_bank_index(settings, tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Each test starts with an empty in-memory PDQ index and no saved one: bank entry ids
+    are reused across tests once their transactions roll back."""
+    settings.DATA_DIR = tmp_path
+    monkeypatch.setattr(matching, "_bank_index", matching._BankIndex())
 
 
 @pytest.fixture

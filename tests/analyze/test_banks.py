@@ -166,3 +166,34 @@ def test_importing_a_bank_finds_media_received_before(run_tasks, tmp_path, capsy
     item.refresh_from_db()
     assert not item.needs_assessment
     assert BankMatch.objects.get().item_id == item.id
+
+
+def flipped(pdq: str, bits: int) -> str:
+    return f"{int(pdq, 16) ^ ((1 << bits) - 1):064x}"
+
+
+@pytest.mark.django_db
+def test_a_worker_starts_from_the_saved_index_and_adds_only_newer_entries(
+    settings, monkeypatch
+) -> None:
+    monkeypatch.setattr(matching._BankIndex, "SAVE_AFTER", 2)
+    known = bank()
+    matching.bank_import(bank=known, content=f"pdq {PDQ}\npdq {flipped(PDQ, 200)}\n")
+    first = matching._BankIndex()
+    assert [d for _, d in first.search(PDQ)] == [0]
+    assert (settings.DATA_DIR / "pdq-index" / "meta.json").exists()  # saved for next start
+
+    later = matching._BankIndex()  # another worker starting
+    matching.bank_import(bank=known, content=f"pdq {flipped(PDQ, 5)}\n")
+    assert [d for _, d in later.search(PDQ)] == [0, 5]
+    assert later.last_id == BankEntry.objects.order_by("-id").first().id  # type: ignore[union-attr]
+
+
+@pytest.mark.django_db
+def test_a_row_changed_since_it_was_indexed_never_makes_a_match(run_tasks) -> None:
+    item = report_with(encoded(picture(6)), run_tasks)
+    pdq = MediaFile.objects.get(sha256=item.sha256).pdq
+    matching.bank_import(bank=bank(), content=f"pdq {pdq}")
+    matching._bank_index.search(pdq)  # indexed with the item's hash
+    BankEntry.objects.update(value=flipped(pdq, 128))  # the row now holds another hash
+    assert matching.items_match_banks(item_ids=[item.id]) == 0

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import fcntl
 import threading
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
 from tipline.common.bulk import insert_rows
+from tipline.harmonize.media import pdq_distance
 from tipline.harmonize.models import Item, MediaFile
 
 from .banks import parse_bank_file
@@ -25,17 +29,52 @@ PDQ_QUALITY_FLOOR = 50
 class _BankIndex:
     """The PDQ hashes of all bank entries, in memory, grown as entries are added.
 
-    The database stays the authority: every candidate is re-read to check that its entry
-    and its bank are still enabled, so disabling needs no rebuild.
+    The database stays the authority: every candidate is re-read (enabled? same hash?), so
+    disabling an entry needs no rebuild and a stale row can never make a match. A worker
+    starts from the index saved in the data dir (memory-mapped: fast even at 10 M hashes)
+    and adds only the entries newer than it; large additions are saved for the next start.
     """
 
+    SAVE_AFTER = 10_000
+
     def __init__(self) -> None:
-        self.index = PDQIndex()
+        self.index: PDQIndex | None = None
         self.last_id = 0
         self.lock = threading.Lock()
 
+    @staticmethod
+    def _paths() -> tuple[Path, Path, Path]:
+        root = Path(settings.DATA_DIR)
+        return root / "pdq-index", root / "pdq-index.last-id", root / "pdq-index.lock"
+
+    def _open(self) -> PDQIndex:
+        path, mark, lock = self._paths()
+        try:
+            with lock.open("a") as held:
+                fcntl.flock(held, fcntl.LOCK_SH)
+                last_id = int(mark.read_text())
+                index = PDQIndex.load(path)
+        except (OSError, ValueError):
+            return PDQIndex()  # nothing saved yet, or unreadable: built from the database
+        self.last_id = last_id
+        return index
+
+    def _save(self, index: PDQIndex) -> None:
+        path, mark, lock = self._paths()
+        with lock.open("a") as held:
+            fcntl.flock(held, fcntl.LOCK_EX)  # the index and its mark change together
+            try:
+                saved = int(mark.read_text())
+            except (OSError, ValueError):
+                saved = 0
+            if self.last_id > saved:
+                index.save(path)
+                mark.write_text(str(self.last_id))
+
     def search(self, pdq: str) -> list[tuple[int, int]]:
         with self.lock:
+            if self.index is None:
+                self.index = self._open()
             new = list(
                 BankEntry.objects.filter(kind="pdq", id__gt=self.last_id)
                 .order_by("id")
@@ -44,6 +83,11 @@ class _BankIndex:
             if new:
                 self.index.add([i for i, _ in new], [v for _, v in new])
                 self.last_id = new[-1][0]
+                if len(new) >= self.SAVE_AFTER:
+                    try:
+                        self._save(self.index)
+                    except OSError:
+                        pass  # a cache only: the next start rebuilds from the database
             return self.index.search(pdq, PDQ_MAX_DISTANCE)
 
 
@@ -71,11 +115,13 @@ def match_media(*, item_id: int, media: MediaFile) -> int:
     return _record_matches(_candidates([(item_id, media, media.sha256)]))
 
 
-def _candidates(
-    media: Sequence[tuple[int, MediaFile | None, str]],
-) -> list[tuple[int, int, int]]:
-    """(item, entry, distance) for every bank entry that matches these items' files."""
-    found: list[tuple[int, int, int]] = []
+# (item, entry, distance, the item's PDQ hash or "" for an exact hash)
+Candidate = tuple[int, int, int, str]
+
+
+def _candidates(media: Sequence[tuple[int, MediaFile | None, str]]) -> list[Candidate]:
+    """Every bank entry that may match these items' files."""
+    found: list[Candidate] = []
     by_hash: dict[tuple[str, str], list[int]] = defaultdict(list)
     for item_id, fingerprint, sha256 in media:
         by_hash["sha256", sha256].append(item_id)
@@ -85,27 +131,42 @@ def _candidates(
             by_hash["md5", fingerprint.md5].append(item_id)
         if fingerprint.pdq and fingerprint.pdq_quality >= PDQ_QUALITY_FLOOR:
             found.extend(
-                (item_id, entry_id, d) for entry_id, d in _bank_index.search(fingerprint.pdq)
+                (item_id, entry_id, d, fingerprint.pdq)
+                for entry_id, d in _bank_index.search(fingerprint.pdq)
             )
     for kind in ("md5", "sha256"):
         values = [v for k, v in by_hash if k == kind]
         for entry_id, value in BankEntry.objects.filter(kind=kind, value__in=values).values_list(
             "id", "value"
         ):
-            found.extend((item_id, entry_id, 0) for item_id in by_hash[kind, value])
+            found.extend((item_id, entry_id, 0, "") for item_id in by_hash[kind, value])
     return found
 
 
-def _record_matches(found: list[tuple[int, int, int]]) -> int:
-    if not found:
+def _distance(entry: BankEntry, query: str, indexed: int) -> int:
+    """The distance from the database's hash: a row changed since it was indexed can never
+    make a match (exact hashes were looked up by value already)."""
+    return pdq_distance(query, entry.value) if entry.kind == "pdq" and query else indexed
+
+
+def _record_matches(candidates: list[Candidate]) -> int:
+    if not candidates:
         return 0
     entries = {
         e.id: e
         for e in BankEntry.objects.filter(
-            id__in={e for _, e, _ in found}, enabled=True, bank__enabled=True
+            id__in={c[1] for c in candidates}, enabled=True, bank__enabled=True
         ).select_related("bank")
     }
-    found = sorted((f for f in found if f[1] in entries), key=lambda f: (f[0], f[2], f[1]))
+    found = sorted(
+        (
+            (item_id, entry_id, _distance(entries[entry_id], query, distance))
+            for item_id, entry_id, distance, query in candidates
+            if entry_id in entries
+        ),
+        key=lambda f: (f[0], f[2], f[1]),
+    )
+    found = [f for f in found if f[2] <= PDQ_MAX_DISTANCE]
     if not found:
         return 0
     now = timezone.now()
