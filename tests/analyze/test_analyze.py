@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import http.server
 import threading
 from collections.abc import Iterator
@@ -12,12 +13,14 @@ import pytest
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
-from tipline.analyze import jobs
+from tipline.analyze import jobs, matching
 from tipline.analyze import services as analyze
 from tipline.analyze.models import (
     AbuseContactOverride,
     Analysis,
+    BankMatch,
     Capture,
+    HashBank,
     HostingLookup,
     IndicatorHit,
     Observable,
@@ -28,6 +31,7 @@ from tipline.intake import core, services
 from tipline.intake.choices import Channel, ReportState
 from tipline.intake.models import Report
 
+from .test_banks import encoded, picture
 from .test_hosting import FR_IP, NL_IP, dns_server, zone  # noqa: F401 - fixtures
 
 pytestmark = pytest.mark.django_db
@@ -186,3 +190,49 @@ def test_a_long_url_in_a_text_is_kept_whole(run_tasks) -> None:
     assert len(url) > 600
     report = send(run_tasks, {"excerpt": f"see {url} for photos"})
     assert Observable.objects.get(report=report, type="url").value == url
+
+
+PICTURES: dict[str, bytes] = {}
+
+
+class Gallery(http.server.BaseHTTPRequestHandler):
+    """A page showing two images, one by a relative path; and the images themselves."""
+
+    def do_GET(self) -> None:
+        if self.path == "/gallery":
+            body = (
+                b'<html><img src="/img/1.png"><p>text<img data-src="img/2.png">'
+                b'<img src="javascript:alert(1)"></html>'
+            )
+            content_type = "text/html"
+        else:
+            body, content_type = PICTURES[self.path], "image/png"
+        self.send_response(200)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+def test_the_images_a_captured_page_shows_are_matched_like_uploads(run_tasks, settings) -> None:
+    PICTURES["/img/1.png"], PICTURES["/img/2.png"] = encoded(picture(7)), encoded(picture(8))
+    known = HashBank.objects.create(name="Known", theme="csam", classification="baseline")
+    digest = hashlib.sha256(PICTURES["/img/2.png"]).hexdigest()
+    matching.bank_import(bank=known, content=f"{digest},sha256")
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Gallery)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    settings.ANALYZE_NETWORK = True
+    settings.CAPTURE_ALLOW_LOOPBACK = True
+    try:
+        send(run_tasks, {"urls": [f"http://127.0.0.1:{server.server_address[1]}/gallery"]})
+    finally:
+        server.shutdown()
+        server.server_close()
+    captured = sorted(c.requested_url.rsplit("/", 1)[-1] for c in Capture.objects.all())
+    assert captured == ["1.png", "2.png", "gallery"]
+    page = Item.objects.get(kind="url")
+    [match] = BankMatch.objects.all()
+    assert (match.item_id, match.entry.value) == (page.id, digest)

@@ -14,13 +14,14 @@ from . import edges
 from .hosting import HostingFacts, lookup, moved
 from .matching import match_media
 from .models import AbuseContactOverride, Capture, HostingLookup
+from .pages import image_urls
 
 OFF = "network lookups are switched off (TIPLINE_ANALYZE_NETWORK)"
 
 
 def capture_item_run(*, item_id: int, attempt: int) -> Capture:
-    """Fetch a reported page once and keep what came back; an image is hashed and
-    matched against the banks like an upload."""
+    """Fetch a reported page once and keep what came back. An image, or each image a
+    page shows (up to 10), is kept, hashed and matched against the banks like an upload."""
     item = Item.objects.get(id=item_id)
     url = _url_to_fetch(item)
     if not settings.ANALYZE_NETWORK:
@@ -46,9 +47,38 @@ def capture_item_run(*, item_id: int, attempt: int) -> Capture:
         fetched_at=got.fetched_at,
     )
     if body_sha256 and got.content_type.startswith("image/"):
-        media_files_ensure(sha256s={body_sha256})
-        match_media(item_id=item.id, media=MediaFile.objects.get(sha256=body_sha256))
+        _match_image(item, body_sha256)
+    elif got.body is not None and got.content_type == "text/html":
+        for image_url in image_urls(got.body, base_url=got.final_url or url):
+            _capture_image(item, image_url, attempt)
     return capture
+
+
+def _capture_image(item: Item, url: str, attempt: int) -> None:
+    """An image a captured page shows: kept, hashed and matched like an upload."""
+    got = edges.fetcher().fetch(url)
+    body_sha256 = default_store().put(got.body) if got.body is not None else ""
+    Capture.objects.create(
+        item=item,
+        requested_url=url,
+        final_url=got.final_url,
+        status=got.status,
+        headers=got.headers,
+        content_type=got.content_type[:200],
+        body_sha256=body_sha256,
+        redirects=got.redirects,
+        addresses=got.addresses,
+        error=got.error,
+        attempt=attempt,
+        fetched_at=got.fetched_at,
+    )
+    if body_sha256 and got.content_type.startswith("image/"):
+        _match_image(item, body_sha256)
+
+
+def _match_image(item: Item, sha256: str) -> None:
+    media_files_ensure(sha256s={sha256})
+    match_media(item_id=item.id, media=MediaFile.objects.get(sha256=sha256))
 
 
 def _url_to_fetch(item: Item) -> str:
