@@ -11,6 +11,7 @@ from tipline.harmonize.models import Item, MediaFile
 from tipline.harmonize.services import media_files_ensure
 
 from . import edges
+from .capture import Capture as Fetched
 from .hosting import HostingFacts, lookup, moved
 from .matching import match_media
 from .models import AbuseContactOverride, Capture, HostingLookup
@@ -29,23 +30,8 @@ def capture_item_run(*, item_id: int, attempt: int) -> Capture:
             item=item, requested_url=url, error=OFF, attempt=attempt, fetched_at=timezone.now()
         )
     got = edges.fetcher().fetch(url)
-    body_sha256 = ""
-    if got.body is not None:
-        body_sha256 = default_store().put(got.body)
-    capture = Capture.objects.create(
-        item=item,
-        requested_url=got.requested_url,
-        final_url=got.final_url,
-        status=got.status,
-        headers=got.headers,
-        content_type=got.content_type[:200],
-        body_sha256=body_sha256,
-        redirects=got.redirects,
-        addresses=got.addresses,
-        error=got.error,
-        attempt=attempt,
-        fetched_at=got.fetched_at,
-    )
+    capture = _record_capture(item, got, attempt)
+    body_sha256 = capture.body_sha256
     if body_sha256 and got.content_type.startswith("image/"):
         _match_image(item, body_sha256)
     elif got.body is not None and got.content_type == "text/html":
@@ -57,23 +43,27 @@ def capture_item_run(*, item_id: int, attempt: int) -> Capture:
 def _capture_image(item: Item, url: str, attempt: int) -> None:
     """An image a captured page shows: kept, hashed and matched like an upload."""
     got = edges.fetcher().fetch(url)
-    body_sha256 = default_store().put(got.body) if got.body is not None else ""
-    Capture.objects.create(
+    capture = _record_capture(item, got, attempt)
+    if capture.body_sha256 and got.content_type.startswith("image/"):
+        _match_image(item, capture.body_sha256)
+
+
+def _record_capture(item: Item, got: Fetched, attempt: int) -> Capture:
+    """What one fetch brought back, its body in the evidence store."""
+    return Capture.objects.create(
         item=item,
-        requested_url=url,
+        requested_url=got.requested_url,
         final_url=got.final_url,
         status=got.status,
         headers=got.headers,
         content_type=got.content_type[:200],
-        body_sha256=body_sha256,
+        body_sha256=default_store().put(got.body) if got.body is not None else "",
         redirects=got.redirects,
         addresses=got.addresses,
         error=got.error,
         attempt=attempt,
         fetched_at=got.fetched_at,
     )
-    if body_sha256 and got.content_type.startswith("image/"):
-        _match_image(item, body_sha256)
 
 
 def _match_image(item: Item, sha256: str) -> None:

@@ -5,13 +5,10 @@ from __future__ import annotations
 
 from django.db import models
 
+from tipline.common.choices import enum_choices
 from tipline.harmonize.models import Item
 from tipline.harmonize.taxonomy import Classification, Theme
 from tipline.intake.models import Report
-
-
-def _choices(enum: type) -> list[tuple[str, str]]:
-    return [(m.value, m.value.replace("_", " ")) for m in enum]  # type: ignore[attr-defined]
 
 
 class Analysis(models.Model):
@@ -66,10 +63,10 @@ class HashBank(models.Model):
 
     name = models.CharField(max_length=200, unique=True)
     source = models.CharField(max_length=200, blank=True)
-    theme = models.CharField(max_length=16, choices=_choices(Theme))
+    theme = models.CharField(max_length=16, choices=enum_choices(Theme))
     classification = models.CharField(
         max_length=16,
-        choices=_choices(Classification),
+        choices=enum_choices(Classification),
         default=Classification.UNASSESSED,
         help_text="Proposed for items that match",
     )

@@ -5,21 +5,18 @@ from __future__ import annotations
 
 from django.db import models
 
+from tipline.common.choices import enum_choices
 from tipline.intake.models import Provider, Report
 
 from .core import ItemKind
 from .taxonomy import Classification, ContentType, SiteType, Theme
 
 
-def _choices(enum: type) -> list[tuple[str, str]]:
-    return [(m.value, m.value.replace("_", " ")) for m in enum]  # type: ignore[attr-defined]
-
-
 class Item(models.Model):
     """One thing reported — a page (canonical URL), a media file (its content) or a text
     without URL — however many reports point at it."""
 
-    kind = models.CharField(max_length=8, choices=_choices(ItemKind))
+    kind = models.CharField(max_length=8, choices=enum_choices(ItemKind))
     key = models.CharField(max_length=64, unique=True, help_text="SHA-256 of kind and identity")
     url = models.TextField(blank=True, help_text="Canonical URL, tracking parameters removed")
     host = models.CharField(max_length=255, blank=True)
@@ -28,11 +25,11 @@ class Item(models.Model):
     sha256 = models.CharField(max_length=64, blank=True, db_index=True)
     text = models.TextField(blank=True)
 
-    theme = models.CharField(max_length=16, choices=_choices(Theme), default=Theme.OTHER)
-    content_type = models.CharField(max_length=16, choices=_choices(ContentType), blank=True)
-    site_type = models.CharField(max_length=16, choices=_choices(SiteType), blank=True)
+    theme = models.CharField(max_length=16, choices=enum_choices(Theme), default=Theme.OTHER)
+    content_type = models.CharField(max_length=16, choices=enum_choices(ContentType), blank=True)
+    site_type = models.CharField(max_length=16, choices=enum_choices(SiteType), blank=True)
     classification = models.CharField(
-        max_length=16, choices=_choices(Classification), default=Classification.UNASSESSED
+        max_length=16, choices=enum_choices(Classification), default=Classification.UNASSESSED
     )
     assessed_at = models.DateTimeField(null=True, blank=True)
     needs_assessment = models.BooleanField(default=True)
@@ -85,7 +82,7 @@ class Harmonization(models.Model):
     report = models.OneToOneField(
         Report, primary_key=True, related_name="harmonization", on_delete=models.CASCADE
     )
-    theme = models.CharField(max_length=16, choices=_choices(Theme))
+    theme = models.CharField(max_length=16, choices=enum_choices(Theme))
     classification = models.CharField(max_length=16, blank=True)
     content_type = models.CharField(max_length=16, blank=True)
     category_source = models.CharField(max_length=16)
@@ -124,7 +121,7 @@ class ProviderLabel(models.Model):
 
     provider = models.ForeignKey(Provider, related_name="labels", on_delete=models.CASCADE)
     label = models.CharField(max_length=200)
-    theme = models.CharField(max_length=16, choices=_choices(Theme))
+    theme = models.CharField(max_length=16, choices=enum_choices(Theme))
 
     class Meta:
         constraints = [
