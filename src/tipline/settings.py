@@ -147,7 +147,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 TASKS = {
     "default": {
         "BACKEND": "django_tasks_db.DatabaseBackend",
-        "QUEUES": ["default"],
+        # default: the pipeline; outside: jobs that wait on the internet (captures, DNS).
+        "QUEUES": ["default", "outside"],
     }
 }
 # Embedded worker processes started by `tipline serve`.

@@ -130,9 +130,9 @@ def test_an_unreachable_page_is_recorded_and_tried_again_later(run_tasks, settin
     [capture] = Capture.objects.all()
     assert capture.status is None and "refused" in capture.error
     retry = DBTaskResult.objects.filter(
-        task_path="tipline.analyze.tasks.capture_item", status="READY"
+        task_path="tipline.analyze.tasks.capture_items", status="READY"
     ).get()
-    assert retry.args_kwargs["kwargs"] == {"item_id": capture.item_id, "attempt": 2}
+    assert retry.args_kwargs["kwargs"] == {"item_ids": [capture.item_id], "attempt": 2}
     wait = retry.run_after - timezone.now()
     assert timedelta(minutes=55) < wait <= timedelta(hours=1)
 

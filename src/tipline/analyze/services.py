@@ -18,7 +18,7 @@ from .indicators import find_indicators, priority, risk
 from .matching import items_match_banks
 from .models import Analysis, Capture, HostingLookup, IndicatorHit, Observable
 from .observables import extract
-from .tasks import capture_item, host_look_up
+from .tasks import capture_items, hosts_look_up
 
 TEXT_FIELDS = ("excerpt", "description")
 
@@ -92,18 +92,21 @@ def _problem(step: str, error: BaseException) -> dict[str, str]:
 
 
 def _queue_outside_jobs(item_ids: Sequence[int]) -> None:
+    """One capture job for the pages never captured, one lookup job for the hosts not
+    looked up lately: a batch each, not a job per item."""
     urls = list(Item.objects.filter(id__in=item_ids, kind="url").values_list("id", "host"))
     captured = set(
         Capture.objects.filter(item_id__in=[i for i, _ in urls]).values_list("item_id", flat=True)
     )
-    for item_id, _ in urls:
-        if item_id not in captured:
-            capture_item.enqueue(item_id=item_id, attempt=1)
+    new_pages = sorted(item_id for item_id, _ in urls if item_id not in captured)
+    if new_pages:
+        capture_items.enqueue(item_ids=new_pages, attempt=1)
     recent = timezone.now() - timedelta(seconds=settings.HOSTING_REFRESH_S)
+    hosts = {h for _, h in urls}
     known = set(
-        HostingLookup.objects.filter(
-            host__in={h for _, h in urls}, looked_up_at__gte=recent
-        ).values_list("host", flat=True)
+        HostingLookup.objects.filter(host__in=hosts, looked_up_at__gte=recent).values_list(
+            "host", flat=True
+        )
     )
-    for host in sorted({h for _, h in urls} - known):
-        host_look_up.enqueue(host=host)
+    if hosts - known:
+        hosts_look_up.enqueue(hosts=sorted(hosts - known))

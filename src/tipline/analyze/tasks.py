@@ -1,8 +1,10 @@
-"""Analyze's background entry points: capture a page, look up a host. They own their
-retries: an unreachable page is tried again on a schedule (sites come and go)."""
+"""Analyze's background entry points: capture pages, look up hosts, in batches. They own
+their retries: pages that could not be reached are tried again on a schedule (sites come
+and go)."""
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 
 from django.conf import settings
@@ -11,16 +13,26 @@ from django.utils import timezone
 
 from . import jobs
 
+log = logging.getLogger(__name__)
 
-@task()
-def capture_item(item_id: int, attempt: int) -> None:
-    capture = jobs.capture_item_run(item_id=item_id, attempt=attempt)
+
+@task(queue_name="outside")
+def capture_items(item_ids: list[int], attempt: int) -> None:
+    failed = []
+    for item_id in item_ids:
+        try:
+            if jobs.capture_item_run(item_id=item_id, attempt=attempt).error:
+                failed.append(item_id)
+        except Exception:  # e.g. the evidence store is full: this page is tried again later
+            log.exception("capture of item %s failed", item_id)
+            failed.append(item_id)
     schedule = settings.CAPTURE_RETRY_S
-    if capture.error and settings.ANALYZE_NETWORK and attempt <= len(schedule):
+    if failed and settings.ANALYZE_NETWORK and attempt <= len(schedule):
         later = timezone.now() + timedelta(seconds=schedule[attempt - 1])
-        capture_item.using(run_after=later).enqueue(item_id=item_id, attempt=attempt + 1)
+        capture_items.using(run_after=later).enqueue(item_ids=failed, attempt=attempt + 1)
 
 
-@task()
-def host_look_up(host: str) -> None:
-    jobs.host_look_up_run(host=host)
+@task(queue_name="outside")
+def hosts_look_up(hosts: list[str]) -> None:
+    for host in hosts:
+        jobs.host_look_up_run(host=host)

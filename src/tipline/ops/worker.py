@@ -38,9 +38,10 @@ class PipelineWorker(Worker):
         parent_pid: int | None = None,
         max_tasks: int | None = None,
         batch: bool = False,
+        queues: list[str] | None = None,
     ) -> None:
         super().__init__(
-            queue_names=["*"],
+            queue_names=queues or ["*"],
             interval=settings.WORKER_POLL_S,
             batch=batch,
             backend_name="default",

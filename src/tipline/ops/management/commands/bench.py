@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import io
 import json
 import platform
@@ -15,6 +16,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand
 from django.db import connection
 from django.test import Client
+from django.utils import timezone
 from PIL import Image, ImageDraw
 
 from tipline.analyze import pdq_bench
@@ -22,7 +24,8 @@ from tipline.common import pipeline
 from tipline.harmonize.models import Item, MediaFile
 from tipline.intake import core, services
 from tipline.intake.choices import Channel
-from tipline.intake.models import Report
+from tipline.intake.models import Report, StageRun
+from tipline.ops.worker import PipelineWorker
 
 CITIES = ["Lyon", "Lille", "Nantes", "Metz", "Brest", "Dijon", "Rouen", "Nice"]
 WORDS = ["new", "in", "town", "sweet", "discreet", "available", "call", "now", "young", "hotel"]
@@ -65,6 +68,11 @@ class Command(BaseCommand):
         )
         harmonize.add_argument("--seed", type=int, default=1)
         harmonize.add_argument("--json", action="store_true", help="print JSON (the default)")
+        flow = sub.add_parser("pipeline", help="bulk intake through every stage to oriented")
+        flow.add_argument("--reports", type=int, default=20_000)
+        flow.add_argument("--media-share", type=float, default=0.05)
+        flow.add_argument("--seed", type=int, default=1)
+        flow.add_argument("--json", action="store_true", help="print JSON (the default)")
         pdq = sub.add_parser("pdq", help="the PDQ index against a brute-force scan, in memory")
         pdq.add_argument("--bank", type=int, default=1_000_000)
         pdq.add_argument("--queries", type=int, default=1000)
@@ -109,6 +117,59 @@ class Command(BaseCommand):
             "batch": batch,
             "seconds": round(seconds, 3),
             "reports_per_s": round(reports / seconds, 1),
+        }
+
+    def bench_pipeline(
+        self, *, reports: int, media_share: float, seed: int, **_: Any
+    ) -> dict[str, Any]:
+        """Reports posted to the bulk API, then one in-process worker runs the pipeline
+        queue until every report is oriented. Captures and hosting lookups (their own
+        queue, waiting on the internet) are not part of it."""
+        settings.ANALYZE_NETWORK = False
+        rng = random.Random(seed)  # noqa: S311 - synthetic data, reproducible by seed
+        images = [base64.b64encode(synthetic_image(n)).decode() for n in range(200)]
+        entries = []
+        for n in range(reports):
+            entry = synthetic_report(n, rng)
+            if rng.random() < media_share:
+                entry["media"] = [{"filename": "ad.jpg", "content_base64": rng.choice(images)}]
+            entries.append(entry)
+        _provider, token = services.provider_create(name="Benchmark Platform")
+        client = Client(headers={"Authorization": f"Bearer {token}"})
+        started = time.perf_counter()
+        wall_start = timezone.now()
+        for start in range(0, reports, 5_000):
+            body = json.dumps(entries[start : start + 5_000]).encode()
+            response = client.post(
+                "/api/v1/reports/bulk", body, content_type="application/json", HTTP_HOST="127.0.0.1"
+            )
+            if response.status_code != 202 or response.json()["rejected"]:
+                raise RuntimeError(f"bulk intake refused: {response.content[:500]!r}")
+        PipelineWorker(worker_id="bench", batch=True, queues=["default"]).run()
+        seconds = time.perf_counter() - started
+        done = dict(
+            StageRun.objects.filter(stage=pipeline.STAGES[-1].name).values_list(
+                "report_id", "finished_at"
+            )
+        )
+        if len(done) != reports:
+            raise RuntimeError(f"{len(done)} of {reports} reports oriented")
+        received = dict(Report.objects.values_list("id", "received_at"))
+        latencies = sorted((done[r] - received[r]).total_seconds() * 1000 for r in done)
+        finished = sorted((t - wall_start).total_seconds() for t in done.values())
+        tenth = max(1, reports // 10)
+        return {
+            "reports": reports,
+            "seconds": round(seconds, 3),
+            "reports_per_s": round(reports / seconds, 1),
+            "latency_p50_ms": round(latencies[len(latencies) // 2], 1),
+            "latency_p99_ms": round(
+                latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))], 1
+            ),
+            # Between orient times, so both ends measure processing alone.
+            "first_10pct_per_s": round(tenth / max(finished[tenth] - finished[0], 1e-9), 1),
+            "last_10pct_per_s": round(tenth / max(finished[-1] - finished[-tenth - 1], 1e-9), 1),
+            "media_share": media_share,
         }
 
     def bench_pdq(self, *, bank: int, queries: int, seed: int, **_: Any) -> dict[str, Any]:
