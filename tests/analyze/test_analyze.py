@@ -236,3 +236,17 @@ def test_the_images_a_captured_page_shows_are_matched_like_uploads(run_tasks, se
     page = Item.objects.get(kind="url")
     [match] = BankMatch.objects.all()
     assert (match.item_id, match.entry.value) == (page.id, digest)
+
+
+def test_the_report_api_shows_observables_risk_and_priority(api, run_tasks) -> None:
+    created = api.post(
+        "/api/v1/reports",
+        {"urls": ["https://ads.example/lina"], "excerpt": AD},
+        content_type="application/json",
+    ).json()
+    run_tasks()
+    view = api.get(f"/api/v1/reports/{created['id']}").json()
+    assert {"type": "phone", "value": "+33199001234"} in view["observables"]
+    assert len(view["observables"]) == len({(o["type"], o["value"]) for o in view["observables"]})
+    analysis = Analysis.objects.get(report_id=created["id"])
+    assert (view["risk"], view["priority"]) == (analysis.risk, analysis.priority)

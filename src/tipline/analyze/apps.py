@@ -9,6 +9,7 @@ class AnalyzeConfig(AppConfig):
     def ready(self) -> None:
         from tipline.common import pipeline
 
-        from . import services
+        from . import selectors, services
 
         pipeline.register_step("analyze", services.reports_analyze)
+        pipeline.register_facts(selectors.report_facts)

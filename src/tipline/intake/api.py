@@ -66,6 +66,8 @@ class ReportOut(Schema):
     item_ids: list[int]
     network_ids: list[int]
     observables: list[dict[str, Any]]
+    risk: int | None = None
+    priority: str | None = None
     routing: list[dict[str, Any]]
 
 

@@ -39,6 +39,8 @@ def report_for_provider(*, provider: Provider, report_id: int) -> dict[str, Any]
         "item_ids": facts.get("item_ids", []),
         "network_ids": facts.get("network_ids", []),
         "observables": facts.get("observables", []),
+        "risk": facts.get("risk"),
+        "priority": facts.get("priority"),
         "routing": facts.get("routing", []),
     }
 
