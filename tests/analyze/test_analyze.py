@@ -10,6 +10,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from django.db import connection
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
@@ -250,3 +251,19 @@ def test_the_report_api_shows_observables_risk_and_priority(api, run_tasks) -> N
     assert len(view["observables"]) == len({(o["type"], o["value"]) for o in view["observables"]})
     analysis = Analysis.objects.get(report_id=created["id"])
     assert (view["risk"], view["priority"]) == (analysis.risk, analysis.priority)
+
+
+def test_a_database_error_in_bank_matching_leaves_the_rest_of_the_analysis(
+    run_tasks, monkeypatch
+) -> None:
+    def broken(*, item_ids: Any) -> int:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT * FROM no_such_bank_table")
+        return 0
+
+    monkeypatch.setattr(analyze, "items_match_banks", broken)
+    report = send(run_tasks, {"urls": ["https://ads.example/y"], "excerpt": AD})
+    assert report.state == ReportState.ORIENTED
+    analysis = Analysis.objects.get(report=report)
+    assert analysis.partial and analysis.problems[0]["step"] == "hash banks"
+    assert Observable.objects.filter(report=report).exists()

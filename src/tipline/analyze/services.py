@@ -1,5 +1,5 @@
-"""Analyze's writes: the pipeline step (observables, indicators, risk, bank matches), hash
-bank imports, and the capture and hosting jobs that reach the outside world."""
+"""Analyze's pipeline step: observables, indicators, risk and priority, bank matches; and
+queuing the capture and hosting jobs that reach the outside world."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from datetime import timedelta
 
 from django.conf import settings
+from django.db import transaction
 from django.utils import timezone
 
 from tipline.common.bulk import insert_rows
@@ -69,7 +70,9 @@ def reports_analyze(report_ids: Sequence[int]) -> None:
         ReportItem.objects.filter(report_id__in=report_ids).values_list("item_id", flat=True)
     )
     try:
-        items_match_banks(item_ids=item_ids)
+        # A savepoint: a failed match must not abort the stage's own transaction.
+        with transaction.atomic():
+            items_match_banks(item_ids=item_ids)
     except Exception as e:
         for report in reports:
             problems[report.pk].append(_problem("hash banks", e))
