@@ -15,15 +15,12 @@ from django.db import transaction
 from django.utils import timezone
 
 from tipline.common.bulk import insert_rows
-from tipline.harmonize.media import pdq_distance
+from tipline.harmonize.media import PDQ_MATCH_THRESHOLD, PDQ_QUALITY_FLOOR, pdq_distance
 from tipline.harmonize.models import Item, MediaFile
 
 from .banks import parse_bank_file
 from .models import BankEntry, BankMatch, HashBank, ItemAnalysis
 from .pdq_index import PDQIndex
-
-PDQ_MAX_DISTANCE = 31
-PDQ_QUALITY_FLOOR = 50
 
 
 class _BankIndex:
@@ -88,7 +85,7 @@ class _BankIndex:
                         self._save(self.index)
                     except OSError:
                         pass  # a cache only: the next start rebuilds from the database
-            return self.index.search(pdq, PDQ_MAX_DISTANCE)
+            return self.index.search(pdq, PDQ_MATCH_THRESHOLD)
 
 
 _bank_index = _BankIndex()
@@ -166,7 +163,7 @@ def _record_matches(candidates: list[Candidate]) -> int:
         ),
         key=lambda f: (f[0], f[2], f[1]),
     )
-    found = [f for f in found if f[2] <= PDQ_MAX_DISTANCE]
+    found = [f for f in found if f[2] <= PDQ_MATCH_THRESHOLD]
     if not found:
         return 0
     now = timezone.now()

@@ -69,14 +69,6 @@ def step_for(stage: str) -> Step:
         raise LookupError(f"no step registered for stage {stage!r}") from None
 
 
-def stage_from(state: str) -> Stage | None:
-    """The stage that moves a report out of `state`, or None when the state is terminal."""
-    for stage in STAGES:
-        if stage.from_state == state:
-            return stage
-    return None
-
-
 def register_facts(provider: FactsProvider) -> None:
     _facts.append(provider)
 

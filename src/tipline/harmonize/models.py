@@ -8,7 +8,7 @@ from django.db import models
 from tipline.common.choices import enum_choices
 from tipline.intake.models import Provider, Report
 
-from .core import ItemKind
+from .core import Effect, ItemKind
 from .taxonomy import Classification, ContentType, SiteType, Theme
 
 
@@ -61,7 +61,7 @@ class ReportItem(models.Model):
     as_reported = models.TextField(blank=True, help_text="The URL as written, the file name…")
     effect = models.CharField(
         max_length=16,
-        choices=[("new_work", "new work"), ("inherited", "inherited"), ("reopened", "reopened")],
+        choices=enum_choices(Effect),
     )
 
     class Meta:
@@ -73,7 +73,7 @@ class ReportItem(models.Model):
     @property
     def inherited_assessment(self) -> bool:
         """The item was assessed already and the report adds nothing: no analyst work."""
-        return self.effect == "inherited"
+        return self.effect == Effect.INHERITED
 
 
 class Harmonization(models.Model):

@@ -463,7 +463,3 @@ def read_json_object(body: bytes) -> Any:
         return json.loads(body)
     except (ValueError, UnicodeDecodeError) as e:
         raise BodyInvalid(f"body is not valid JSON: {e}") from None
-
-
-def now_utc() -> datetime:
-    return datetime.now(UTC)

@@ -77,16 +77,12 @@ class Refused:
     errors: list[FieldError]
 
 
-class ExternalIdConflict(Exception):
-    """An external_id already names a different report from this provider."""
-
-    def __init__(self, external_id: str, report_id: int) -> None:
-        super().__init__(
-            f"external_id {external_id!r} already names report {report_id} with different "
-            "content; resubmit it unchanged, or use a new external_id for new content"
-        )
-        self.external_id = external_id
-        self.report_id = report_id
+def _conflict_message(external_id: str, report_id: int) -> str:
+    """Why a resubmission is refused: its external_id names a different report already."""
+    return (
+        f"external_id {external_id!r} already names report {report_id} with different "
+        "content; resubmit it unchanged, or use a new external_id for new content"
+    )
 
 
 def reports_receive(
@@ -145,7 +141,7 @@ def _store_reports(
             rid, sha, receipt, state = earlier[ext]
             if sha != draft.payload_sha256:
                 outcomes.append(
-                    Refused(index, [FieldError("external_id", str(ExternalIdConflict(ext, rid)))])
+                    Refused(index, [FieldError("external_id", _conflict_message(ext, rid))])
                 )
             else:
                 outcomes.append(Received(index, rid, receipt, state, ext, created=False))
