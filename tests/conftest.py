@@ -17,6 +17,7 @@ from django.test import Client
 from django_tasks_db.management.commands import db_worker
 
 from tipline.analyze import matching
+from tipline.crossref import services as crossref_services
 from tipline.intake import core, services
 from tipline.intake.choices import Channel
 from tipline.intake.models import Provider
@@ -35,7 +36,14 @@ def _fresh_bank_index(settings, tmp_path: Path, monkeypatch) -> None:  # type: i
     """Each test starts with an empty in-memory PDQ index and no saved one: bank entry ids
     are reused across tests once their transactions roll back."""
     settings.DATA_DIR = tmp_path
-    monkeypatch.setattr(matching, "_bank_index", matching._BankIndex())
+    monkeypatch.setattr(
+        matching, "_bank_index", matching.SyncedPDQIndex("pdq-index", matching._bank_rows_after)
+    )
+    monkeypatch.setattr(
+        crossref_services,
+        "media_index",
+        matching.SyncedPDQIndex("media-pdq-index", crossref_services._media_rows_after),
+    )
 
 
 @pytest.fixture

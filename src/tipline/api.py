@@ -9,6 +9,7 @@ from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, ValidationError
 
 from tipline.common.evidence import EvidenceStoreError
+from tipline.crossref.api import router as crossref_router
 from tipline.intake.api import router as intake_router
 from tipline.intake.core import FieldError, IntakeError, ReportIn
 
@@ -31,6 +32,7 @@ api = TiplineAPI(
     urls_namespace="api",
 )
 api.add_router("/", intake_router)
+api.add_router("/", crossref_router)
 
 
 def _error(

@@ -185,6 +185,12 @@ ASN_DB = os.environ.get("TIPLINE_ASN_DB", "")
 RDAP_URL = os.environ.get("TIPLINE_RDAP_URL", "")
 HOSTING_REFRESH_S = _env_float("TIPLINE_HOSTING_REFRESH_S", 24 * 3600)
 
+# --- Cross-reference -----------------------------------------------------------------------
+# A value carried by more items than this stops linking and is listed as common.
+CROSSREF_COMMON_AFTER = _env_int("TIPLINE_CROSSREF_COMMON_AFTER", 50)
+# Ad texts link when the Jaccard similarity of their word bigrams reaches this.
+CROSSREF_TEXT_THRESHOLD = _env_float("TIPLINE_CROSSREF_TEXT_THRESHOLD", 0.6)
+
 # --- Intake limits (documented in README) -------------------------------------------------
 INTAKE_MAX_REPORT_BYTES = _env_int("TIPLINE_MAX_REPORT_BYTES", 32 * 1024 * 1024)
 INTAKE_MAX_BULK_BYTES = _env_int("TIPLINE_MAX_BULK_BYTES", 64 * 1024 * 1024)

@@ -176,14 +176,16 @@ def flipped(pdq: str, bits: int) -> str:
 def test_a_worker_starts_from_the_saved_index_and_adds_only_newer_entries(
     settings, monkeypatch
 ) -> None:
-    monkeypatch.setattr(matching._BankIndex, "SAVE_AFTER", 2)
+    monkeypatch.setattr(matching.SyncedPDQIndex, "SAVE_AFTER", 2)
     known = bank()
     matching.bank_import(bank=known, content=f"pdq {PDQ}\npdq {flipped(PDQ, 200)}\n")
-    first = matching._BankIndex()
+    first = matching.SyncedPDQIndex("pdq-index", matching._bank_rows_after)
     assert [d for _, d in first.search(PDQ)] == [0]
     assert (settings.DATA_DIR / "pdq-index" / "meta.json").exists()  # saved for next start
 
-    later = matching._BankIndex()  # another worker starting
+    later = matching.SyncedPDQIndex(
+        "pdq-index", matching._bank_rows_after
+    )  # another worker starting
     matching.bank_import(bank=known, content=f"pdq {flipped(PDQ, 5)}\n")
     assert [d for _, d in later.search(PDQ)] == [0, 5]
     assert later.last_id == BankEntry.objects.order_by("-id").first().id  # type: ignore[union-attr]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import fcntl
 import threading
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,26 +23,28 @@ from .models import BankEntry, BankMatch, HashBank, ItemAnalysis
 from .pdq_index import PDQIndex
 
 
-class _BankIndex:
-    """The PDQ hashes of all bank entries, in memory, grown as entries are added.
+class SyncedPDQIndex:
+    """PDQ hashes from a table, in memory, grown as rows are added.
 
-    The database stays the authority: every candidate is re-read (enabled? same hash?), so
-    disabling an entry needs no rebuild and a stale row can never make a match. A worker
-    starts from the index saved in the data dir (memory-mapped: fast even at 10 M hashes)
-    and adds only the entries newer than it; large additions are saved for the next start.
+    The database stays the authority: every candidate is re-read by the caller, so a stale
+    row can never make a match. A worker starts from the index saved in the data dir under
+    `stem` (memory-mapped: fast even at 10 M hashes) and adds only the rows newer than it;
+    large additions are saved for the next start. `rows_after(last_id)` gives the
+    (id, PDQ hex) rows after an id, in id order.
     """
 
     SAVE_AFTER = 10_000
 
-    def __init__(self) -> None:
+    def __init__(self, stem: str, rows_after: Callable[[int], list[tuple[int, str]]]) -> None:
+        self.stem = stem
+        self.rows_after = rows_after
         self.index: PDQIndex | None = None
         self.last_id = 0
         self.lock = threading.Lock()
 
-    @staticmethod
-    def _paths() -> tuple[Path, Path, Path]:
+    def _paths(self) -> tuple[Path, Path, Path]:
         root = Path(settings.DATA_DIR)
-        return root / "pdq-index", root / "pdq-index.last-id", root / "pdq-index.lock"
+        return root / self.stem, root / f"{self.stem}.last-id", root / f"{self.stem}.lock"
 
     def _open(self) -> PDQIndex:
         path, mark, lock = self._paths()
@@ -68,27 +70,41 @@ class _BankIndex:
                 index.save(path)
                 mark.write_text(str(self.last_id))
 
-    def search(self, pdq: str) -> list[tuple[int, int]]:
+    def _synced(self) -> PDQIndex:
+        if self.index is None:
+            self.index = self._open()
+        new = self.rows_after(self.last_id)
+        if new:
+            self.index.add([i for i, _ in new], [v for _, v in new])
+            self.last_id = new[-1][0]
+            if len(new) >= self.SAVE_AFTER:
+                try:
+                    self._save(self.index)
+                except OSError:
+                    pass  # a cache only: the next start rebuilds from the database
+        return self.index
+
+    def search(self, pdq: str, max_distance: int = PDQ_MATCH_THRESHOLD) -> list[tuple[int, int]]:
         with self.lock:
-            if self.index is None:
-                self.index = self._open()
-            new = list(
-                BankEntry.objects.filter(kind="pdq", id__gt=self.last_id)
-                .order_by("id")
-                .values_list("id", "value")
-            )
-            if new:
-                self.index.add([i for i, _ in new], [v for _, v in new])
-                self.last_id = new[-1][0]
-                if len(new) >= self.SAVE_AFTER:
-                    try:
-                        self._save(self.index)
-                    except OSError:
-                        pass  # a cache only: the next start rebuilds from the database
-            return self.index.search(pdq, PDQ_MATCH_THRESHOLD)
+            return self._synced().search(pdq, max_distance)
+
+    def search_many(
+        self, pdqs: Sequence[str], max_distance: int = PDQ_MATCH_THRESHOLD
+    ) -> list[list[tuple[int, int]]]:
+        with self.lock:
+            index = self._synced()
+            return [index.search(p, max_distance) for p in pdqs]
 
 
-_bank_index = _BankIndex()
+def _bank_rows_after(last_id: int) -> list[tuple[int, str]]:
+    return list(
+        BankEntry.objects.filter(kind="pdq", id__gt=last_id)
+        .order_by("id")
+        .values_list("id", "value")
+    )
+
+
+_bank_index = SyncedPDQIndex("pdq-index", _bank_rows_after)
 
 
 def items_match_banks(*, item_ids: Sequence[int]) -> int:

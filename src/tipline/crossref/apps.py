@@ -9,6 +9,7 @@ class CrossrefConfig(AppConfig):
     def ready(self) -> None:
         from tipline.common import pipeline
 
-        from . import services
+        from . import selectors, services
 
         pipeline.register_step("crossref", services.reports_crossref)
+        pipeline.register_facts(selectors.report_facts)

@@ -8,17 +8,11 @@ from typing import Any
 from django.conf import settings
 from django.http import HttpRequest
 from ninja import Router, Schema, Status
-from ninja.security import HttpBearer
 
 from . import core, selectors, services
+from .auth import ProviderAuth
 from .choices import Channel
 from .core import BodyInvalid, FieldError, MediaDraft, TooLarge, UnsupportedMediaType
-from .models import Provider
-
-
-class ProviderAuth(HttpBearer):
-    def authenticate(self, request: HttpRequest, token: str) -> Provider | None:
-        return selectors.provider_by_token(token)
 
 
 class FieldErrorOut(Schema):

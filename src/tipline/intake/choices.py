@@ -12,6 +12,13 @@ class Channel(models.TextChoices):
     PARTNER = "partner", _("Partner hotline")
 
 
+class TokenScope(models.TextChoices):
+    """What a staff API token lets its holder do; a token carries one or more."""
+
+    ANALYST = "analyst", _("Analyst: read networks and observables")
+    SUPERVISOR = "supervisor", _("Supervisor")
+
+
 class ReportState(models.TextChoices):
     RECEIVED = pipeline.RECEIVED, _("Received")
     HARMONIZED = "harmonized", _("Harmonized")

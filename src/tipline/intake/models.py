@@ -1,7 +1,8 @@
-"""Intake's tables: who may send reports, and the reports as received."""
+"""Intake's tables: who may use the API, and the reports as received."""
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -21,6 +22,26 @@ class Provider(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class StaffToken(models.Model):
+    """An API token held by a staff member, good for the scopes it lists until revoked or
+    expired; like a provider's, only its hash is stored."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, related_name="api_tokens", on_delete=models.CASCADE
+    )
+    name = models.CharField(max_length=100, blank=True, help_text="What the token is for")
+    token_hash = models.CharField(max_length=64, unique=True)
+    token_prefix = models.CharField(max_length=16, help_text="First characters, to recognise it")
+    scopes = models.JSONField(default=list, help_text="TokenScope values this token grants")
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.token_prefix}… ({self.user})"
 
 
 # Fields a service may change after a report is stored; everything else is what we received.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db.models import Q
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
@@ -11,12 +12,31 @@ from tipline.common import pipeline
 from tipline.common.codes import normalize_receipt
 
 from .choices import ReportState
-from .models import Provider, Report
+from .models import Provider, Report, StaffToken
 from .services import token_hash
 
 
 def provider_by_token(token: str) -> Provider | None:
     return Provider.objects.filter(token_hash=token_hash(token), is_active=True).first()
+
+
+def staff_by_token(token: str, *, scope: str) -> StaffToken | None:
+    """The staff token `token`, with its user, if it may be used now for `scope`."""
+    found = (
+        StaffToken.objects.select_related("user")
+        .filter(
+            token_hash=token_hash(token),
+            is_active=True,
+            user__is_active=True,
+            user__is_staff=True,
+        )
+        .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=timezone.now()))
+        .first()
+    )
+    # The scope is checked here, not in SQL: SQLite has no lookup for "list contains".
+    if found is None or scope not in found.scopes:
+        return None
+    return found
 
 
 def report_for_provider(*, provider: Provider, report_id: int) -> dict[str, Any] | None:

@@ -1,4 +1,4 @@
-"""Intake's writes: providers, receiving reports, and moving reports through the pipeline."""
+"""Intake's writes: API tokens, receiving reports, and moving reports through the pipeline."""
 
 from __future__ import annotations
 
@@ -6,14 +6,14 @@ import hashlib
 import logging
 import secrets
 import time
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
-from datetime import timedelta
-from typing import Any
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
@@ -22,9 +22,12 @@ from tipline.common.bulk import insert_rows
 from tipline.common.codes import new_receipt
 from tipline.common.evidence import EvidenceStore, default_store
 
-from .choices import Channel, ReportState
+from .choices import Channel, ReportState, TokenScope
 from .core import FieldError, ReportDraft
-from .models import Provider, Report, ReportMedia, StageRun
+from .models import Provider, Report, ReportMedia, StaffToken, StageRun
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +39,12 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+def _new_token() -> tuple[str, str, str]:
+    """A fresh token, its hash (what is stored) and its prefix (what people recognise)."""
+    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    return token, token_hash(token), token[:10]
+
+
 def provider_create(*, name: str) -> tuple[Provider, str]:
     """Create a provider and return it with its token, which is never stored or shown again."""
     name = name.strip()
@@ -43,10 +52,8 @@ def provider_create(*, name: str) -> tuple[Provider, str]:
         raise ValueError("a provider needs a name")
     if Provider.objects.filter(name=name).exists():
         raise ValueError(f"a provider named {name!r} already exists")
-    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    provider = Provider.objects.create(
-        name=name, token_hash=token_hash(token), token_prefix=token[:10]
-    )
+    token, digest, prefix = _new_token()
+    provider = Provider.objects.create(name=name, token_hash=digest, token_prefix=prefix)
     return provider, token
 
 
@@ -54,6 +61,74 @@ def provider_revoke(*, name: str) -> None:
     provider = Provider.objects.get(name=name)
     provider.is_active = False
     provider.save(update_fields=["is_active"])
+
+
+# --- Staff API tokens ---------------------------------------------------------------------
+
+# A token's last use is written at most this often, so a busy client adds no writes.
+TOKEN_TOUCH_INTERVAL = timedelta(minutes=1)
+
+
+class StaffTokenRefused(ValueError):
+    """A staff token that cannot be created, and why, in words for the operator."""
+
+
+def staff_token_create(
+    *,
+    user: User,
+    name: str,
+    scopes: Collection[str],
+    expires_at: datetime | None = None,
+) -> tuple[StaffToken, str]:
+    """Give a staff member a token for `scopes`; the token is returned now and never again."""
+    username = user.get_username()
+    if not user.is_active:
+        raise StaffTokenRefused(f"user {username!r} is inactive")
+    if not user.is_staff:
+        raise StaffTokenRefused(f"user {username!r} is not staff: only staff hold API tokens")
+    known = ", ".join(TokenScope.values)
+    unknown = sorted(set(scopes) - set(TokenScope.values))
+    if unknown:
+        raise StaffTokenRefused(
+            f"unknown scope {', '.join(map(repr, unknown))}; known scopes: {known}"
+        )
+    if not scopes:
+        raise StaffTokenRefused(f"a token needs at least one scope ({known})")
+    name = name.strip()
+    max_name = StaffToken._meta.get_field("name").max_length or 0
+    if len(name) > max_name:
+        raise StaffTokenRefused(f"a token's name is at most {max_name} characters")
+    if expires_at is not None and expires_at <= timezone.now():
+        raise StaffTokenRefused("a token cannot expire in the past")
+    token, digest, prefix = _new_token()
+    staff_token = StaffToken.objects.create(
+        user=user,
+        name=name,
+        token_hash=digest,
+        token_prefix=prefix,
+        scopes=[s for s in TokenScope.values if s in scopes],
+        expires_at=expires_at,
+    )
+    return staff_token, token
+
+
+def staff_token_revoke(*, token_id: int) -> None:
+    """Disable a token for good; the row stays, as the record of who held what."""
+    if not StaffToken.objects.filter(pk=token_id).update(is_active=False):
+        raise StaffToken.DoesNotExist(f"no staff token {token_id}")
+
+
+def staff_token_touch(*, token: StaffToken) -> None:
+    """Record that `token` was used now, at most once per TOKEN_TOUCH_INTERVAL."""
+    now = timezone.now()
+    stale = now - TOKEN_TOUCH_INTERVAL
+    if token.last_used_at is not None and token.last_used_at > stale:
+        return
+    # Filtered again in SQL so that concurrent requests write once between them.
+    StaffToken.objects.filter(pk=token.pk).filter(
+        Q(last_used_at__isnull=True) | Q(last_used_at__lte=stale)
+    ).update(last_used_at=now)
+    token.last_used_at = now
 
 
 # --- Receiving ----------------------------------------------------------------------------

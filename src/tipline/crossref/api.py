@@ -1,0 +1,111 @@
+"""The analysts' API over cross-reference: networks, search by value, the path between two
+items, cutting a wrong link. Tokens with the `analyst` scope only."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+from ninja import Query, Router, Schema, Status
+from pydantic import Field
+
+from tipline.intake.auth import StaffTokenAuth
+from tipline.intake.choices import TokenScope
+
+from . import selectors, services
+
+router = Router(tags=["networks"], auth=StaffTokenAuth(scope=TokenScope.ANALYST))
+
+
+class SearchIn(Schema):
+    type: str = Field(description="phone, email, handle, wallet, domain or image (SHA-256)")
+    value: str = Field(min_length=1, max_length=2048)
+    limit: int = Field(100, ge=1, le=500)
+    offset: int = Field(0, ge=0)
+
+
+class PathIn(Schema):
+    from_item: int
+    to_item: int
+
+
+class CutIn(Schema):
+    reason: str = Field(max_length=255, description="Why the link is wrong; kept with the cut")
+
+
+class DecideIn(Schema):
+    kind: str
+    value: str
+    decision: str = Field(description="'confirmed' (noise, never links) or 'released'")
+
+
+@router.get("/networks/{network_id}", response={200: dict[str, Any], 404: dict[str, Any]})
+def network_detail(request: HttpRequest, network_id: int) -> Status[dict[str, Any]]:
+    summary = selectors.network_summary(network_id)
+    if summary is None:
+        return Status(404, {"detail": f"there is no network {network_id}", "errors": []})
+    return Status(200, summary)
+
+
+@router.get("/networks/{network_id}/path", response={200: dict[str, Any], 404: dict[str, Any]})
+def network_path(request: HttpRequest, network_id: int, q: Query[PathIn]) -> Status[dict[str, Any]]:
+    steps = selectors.link_path(q.from_item, q.to_item)
+    if steps is None:
+        return Status(
+            404,
+            {
+                "detail": f"items {q.from_item} and {q.to_item} are not linked in one network",
+                "errors": [],
+            },
+        )
+    return Status(200, {"from_item": q.from_item, "to_item": q.to_item, "steps": steps})
+
+
+@router.get("/observables/search", response={200: dict[str, Any], 422: dict[str, Any]})
+def observable_search(request: HttpRequest, q: Query[SearchIn]) -> Status[dict[str, Any]]:
+    try:
+        found = selectors.items_for_value(
+            type_=q.type, value=q.value, limit=q.limit, offset=q.offset
+        )
+    except selectors.UnknownType as e:
+        return Status(422, {"detail": str(e), "errors": [{"field": "type", "message": str(e)}]})
+    return Status(200, found)
+
+
+@router.post(
+    "/links/{link_id}/cut", response={200: dict[str, Any], 404: dict[str, Any], 422: dict[str, Any]}
+)
+def link_cut(request: HttpRequest, link_id: int, body: CutIn) -> Status[dict[str, Any]]:
+    try:
+        link = services.link_cut(
+            link_id=link_id,
+            by=request.auth.user,  # type: ignore[attr-defined]
+            reason=body.reason,
+        )
+    except services.NotFound as e:
+        return Status(404, {"detail": str(e), "errors": []})
+    except services.CrossrefError as e:
+        return Status(422, {"detail": str(e), "errors": [{"field": "reason", "message": str(e)}]})
+    return Status(200, selectors.link_out(link))
+
+
+@router.post(
+    "/common-values/decide",
+    response={200: dict[str, Any], 404: dict[str, Any], 422: dict[str, Any]},
+)
+def common_value_decide(request: HttpRequest, body: DecideIn) -> Status[dict[str, Any]]:
+    try:
+        row = services.common_value_decide(
+            kind=body.kind,
+            value=body.value,
+            decision=body.decision,
+            by=request.auth.user,  # type: ignore[attr-defined]
+        )
+    except services.NotFound as e:
+        return Status(404, {"detail": str(e), "errors": []})
+    except services.CrossrefError as e:
+        return Status(422, {"detail": str(e), "errors": []})
+    return Status(
+        200,
+        {"kind": row.kind, "value": row.value, "decision": row.decision, "items": row.item_count},
+    )
