@@ -7,11 +7,11 @@ import hashlib
 import re
 import unicodedata
 from collections import defaultdict, deque
-from collections.abc import Hashable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from functools import cache
-from itertools import combinations, pairwise
+from itertools import pairwise
 
 import numpy as np
 from datasketch import MinHash
@@ -118,15 +118,41 @@ def normalized_value(kind: str, value: str) -> str:
     return value
 
 
-def pairs_to_link(members: Sequence[int], new: Iterable[int]) -> list[tuple[int, int]]:
-    """The (low, high) pairs among items carrying one value that involve a new carrier:
-    pairs among the earlier carriers were linked when the later of them arrived."""
-    fresh = set(new)
-    pairs = set()
-    for a, b in combinations(sorted(set(members)), 2):
-        if a in fresh or b in fresh:
-            pairs.add((a, b))
-    return sorted(pairs)
+def value_links(
+    members: Iterable[int],
+    active: Iterable[tuple[int, int]],
+    cut: Iterable[tuple[int, int]],
+    apart: Callable[[int, int], bool],
+) -> list[tuple[int, int]]:
+    """The new links that join every carrier of one value, each carrier to the earliest one
+    it may be linked to: one link per carrier, not one per pair, so a value carried by
+    fifty items costs fifty links, and the networks are those every pair would make.
+
+    `active` are the value's links already made; a carrier at the newer end of a `cut` link
+    is never linked through this value again (an analyst detached it); `apart(a, b)` says
+    two carriers must not be linked (items of one report: the report already groups them).
+    """
+    detached = {max(a, b) for a, b in cut}
+    nodes = sorted(set(members) - detached)
+    sets = DisjointSets()
+    for n in nodes:
+        sets.find(n)
+    parts = len(nodes)
+    for a, b in active:
+        if a in sets.parent and b in sets.parent and sets.union(a, b):
+            parts -= 1
+    made: list[tuple[int, int]] = []
+    for x in nodes:
+        if parts <= 1:
+            break
+        for c in nodes:
+            if parts <= 1:
+                break
+            if c != x and sets.find(c) != sets.find(x) and not apart(x, c):
+                sets.union(x, c)
+                parts -= 1
+                made.append((min(x, c), max(x, c)))
+    return sorted(made)
 
 
 # --- Graphs --------------------------------------------------------------------------------

@@ -194,7 +194,8 @@ class TextBand(models.Model):
     text = models.ForeignKey(TextPrint, related_name="bands", on_delete=models.CASCADE)
 
     class Meta:
-        indexes = [models.Index(fields=["key"], name="textband_key_idx")]
+        # Covering: candidates are read from the index alone, without visiting the table.
+        indexes = [models.Index(fields=["key", "text"], name="textband_key_text_idx")]
 
     def __str__(self) -> str:
         return f"band {self.key} of text {self.text_id}"

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from itertools import combinations
 from typing import Any
 
 from django.conf import settings
@@ -24,7 +25,7 @@ from django.utils import timezone
 
 from tipline.analyze.matching import SyncedPDQIndex
 from tipline.analyze.models import Observable
-from tipline.common.bulk import insert_rows
+from tipline.common.bulk import insert_rows, select_in
 from tipline.harmonize.core import ItemKind, normalized_text
 from tipline.harmonize.media import PDQ_MATCH_THRESHOLD, PDQ_QUALITY_FLOOR
 from tipline.harmonize.models import MediaFile, ReportItem
@@ -49,9 +50,12 @@ from .models import (
 log = logging.getLogger(__name__)
 
 CHUNK = 500  # ids or values per IN (...) query
-BUCKET_CAP = 64  # texts kept per LSH bucket: a template reused by thousands stays cheap
-MAX_TEXT_LINKS = 50  # most similar texts linked from one new text
-MAX_PICTURE_NEIGHBOURS = 50
+BUCKET_CAP = 4  # texts kept per LSH bucket: a template reused by thousands stays cheap
+NEAR_COPY_BANDS = 24  # of 32 bands equal: Jaccard about 0.92 or more
+MAX_TEXT_CANDIDATES = 6  # texts compared with a new one: those sharing the most bands
+MAX_TEXT_LINKS = 2  # the most similar of them linked (the rest are joined through them)
+MAX_PICTURE_NEIGHBOURS = 50  # kept per picture
+MAX_PICTURE_LINKS = 2  # similar pictures linked from a new carrier
 TEXT_CHARS = 20_000  # of one ad text compared
 LOCK_KEY = 0x7469706C  # "tipl": cross-reference runs one batch at a time
 
@@ -124,7 +128,7 @@ def carried_by_reports(report_ids: Sequence[int]) -> Carried:
         found[report_id].append((core.KIND_OF_OBSERVABLE[type_], value))
     for report_id, items in by_report.items():
         ids = sorted(i[0] for i in items)
-        carried.together.update(core.pairs_to_link(ids, ids))
+        carried.together.update(combinations(ids, 2))
         pictures = [sha for _, kind, _, sha, _ in items if kind == ItemKind.MEDIA]
         others = [i for i in items if i[1] != ItemKind.MEDIA]
         for item_id, kind, domain, _sha, text in items:
@@ -172,7 +176,7 @@ def items_crossref(*, carried: Carried) -> None:
     links = _Links()
     withdrawn: set[int] = set()
     new_traces = _traces_record(carried)
-    withdrawn |= _link_shared_values(new_traces, links, now)
+    withdrawn |= _link_shared_values(new_traces, links, carried.together, now)
     _link_similar_pictures(new_traces, links)
     _link_similar_texts(carried, links)
     for key in [k for k in links.rows if (k[0], k[1]) in carried.together]:
@@ -185,11 +189,7 @@ def items_crossref(*, carried: Carried) -> None:
 def _traces_record(carried: Carried) -> dict[tuple[str, str], set[int]]:
     """Insert the traces not yet recorded; returns the new ones as (kind, value) → items."""
     item_ids = sorted(carried.traces)
-    known: set[tuple[int, str, str]] = set()
-    for chunk in _chunks(item_ids):
-        known.update(
-            Trace.objects.filter(item_id__in=chunk).values_list("item_id", "kind", "value")
-        )
+    known = set(select_in(Trace, ["item_id", "kind", "value"], "item", item_ids))
     new_rows = sorted(
         (item_id, kind, value)
         for item_id, values in carried.traces.items()
@@ -211,7 +211,9 @@ def _values_in(
         by_kind[kind].append(value)
     out: dict[tuple[str, str], Any] = {}
     for kind, values in by_kind.items():
-        for chunk in _chunks(sorted(values)):
+        # Most values are neither allowed nor common: a cheap indexed probe finds which are.
+        found = [v for (v,) in select_in(model, ["value"], "value", sorted(values), kind=kind)]
+        for chunk in _chunks(found):
             for row in model.objects.filter(kind=kind, value__in=chunk):
                 out[(row.kind, row.value)] = row
     return out
@@ -223,11 +225,10 @@ def _carriers(keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], list[int
         by_kind[kind].append(value)
     out: dict[tuple[str, str], list[int]] = defaultdict(list)
     for kind, values in by_kind.items():
-        for chunk in _chunks(sorted(values)):
-            for value, item_id in Trace.objects.filter(kind=kind, value__in=chunk).values_list(
-                "value", "item_id"
-            ):
-                out[(kind, value)].append(item_id)
+        for value, item_id in select_in(
+            Trace, ["value", "item_id"], "value", sorted(values), kind=kind
+        ):
+            out[(kind, value)].append(item_id)
     return out
 
 
@@ -240,15 +241,34 @@ def _hub(kind: str, value: str) -> int | None:
     )
 
 
+def _value_links(
+    keys: Sequence[tuple[str, str]],
+) -> dict[tuple[str, str], list[tuple[int, int, str]]]:
+    """The links each value made: (item a, item b, state)."""
+    by_kind: dict[str, list[str]] = defaultdict(list)
+    for kind, value in keys:
+        by_kind[kind].append(value)
+    out: dict[tuple[str, str], list[tuple[int, int, str]]] = defaultdict(list)
+    for kind, values in by_kind.items():
+        for value, a, b, state in select_in(
+            Link, ["value", "item_a_id", "item_b_id", "state"], "value", sorted(values), kind=kind
+        ):
+            out[(kind, value)].append((a, b, state))
+    return out
+
+
 def _link_shared_values(
-    new: dict[tuple[str, str], set[int]], links: _Links, now: datetime
+    new: dict[tuple[str, str], set[int]],
+    links: _Links,
+    together: set[tuple[int, int]],
+    now: datetime,
 ) -> set[int]:
-    """Link the new carriers of each value to its other carriers, unless the value is
-    allowed or common; list values that just became common and withdraw their links.
-    Returns the networks whose links were withdrawn."""
+    """Join the carriers of each value the batch brought, unless the value is allowed or
+    common; list values that just became common and withdraw their links. Returns the
+    networks whose links were withdrawn."""
     allowed = _values_in(AllowedValue, new)
     common = _values_in(CommonValue, new)
-    open_keys = [k for k in new if k not in allowed and k not in common]
+    open_keys = sorted(k for k in new if k not in allowed and k not in common)
     carriers = _carriers(open_keys)
     limit = settings.CROSSREF_COMMON_AFTER
     withdrawn: set[int] = set()
@@ -259,12 +279,24 @@ def _link_shared_values(
             if hub is not None:
                 for item_id in new[key]:
                     links.add(hub, item_id, key[0], key[1], {"value": key[1], "released": True})
-    for key in sorted(open_keys):
+    linking = [k for k in open_keys if len(carriers.get(k, ())) <= limit]
+    made = _value_links(linking)
+
+    def apart(a: int, b: int) -> bool:
+        return (min(a, b), max(a, b)) in together
+
+    for key in open_keys:
         members = carriers.get(key, [])
         if len(members) > limit:
             withdrawn |= _value_list_common(kind=key[0], value=key[1], count=len(members), now=now)
             continue
-        for a, b in core.pairs_to_link(members, new[key]):
+        existing = made.get(key, [])
+        for a, b in core.value_links(
+            members,
+            active=[(a, b) for a, b, state in existing if state == Link.State.ACTIVE],
+            cut=[(a, b) for a, b, state in existing if state == Link.State.CUT],
+            apart=apart,
+        ):
             links.add(a, b, key[0], key[1], {"value": key[1]})
     return withdrawn
 
@@ -358,19 +390,26 @@ def _link_similar_pictures(new: dict[tuple[str, str], set[int]], links: _Links) 
     for sha, (mid, _) in sorted(media.items()):
         if (LinkKind.SAME_IMAGE, sha) in blocked:
             continue
-        for other, d in sorted(neighbours.get(mid, ())):
-            other_sha = sha_of[other]
-            pair = sorted((sha, other_sha))
-            value = f"{pair[0]}:{pair[1]}"
-            for item_id in new[(LinkKind.SAME_IMAGE, sha)]:
-                for carrier in carriers.get((LinkKind.SAME_IMAGE, other_sha), ()):
-                    links.add(
-                        item_id,
-                        carrier,
-                        LinkKind.SIMILAR_IMAGE,
-                        value,
-                        {"distance": d, "pictures": pair},
-                    )
+        for item_id in new[(LinkKind.SAME_IMAGE, sha)]:
+            made = 0
+            # The nearest pictures first; each one's carriers are joined through their first
+            # carrier, so one link per picture is enough, and a few pictures are.
+            for d, other in sorted((d, o) for o, d in neighbours.get(mid, ())):
+                other_sha = sha_of[other]
+                others = [
+                    c for c in carriers.get((LinkKind.SAME_IMAGE, other_sha), ()) if c != item_id
+                ]
+                if not others or made >= MAX_PICTURE_LINKS:
+                    continue
+                pair = sorted((sha, other_sha))
+                links.add(
+                    item_id,
+                    min(others),
+                    LinkKind.SIMILAR_IMAGE,
+                    f"{pair[0]}:{pair[1]}",
+                    {"distance": d, "pictures": pair},
+                )
+                made += 1
 
 
 # --- Texts --------------------------------------------------------------------------------
@@ -378,6 +417,28 @@ def _link_similar_pictures(new: dict[tuple[str, str], set[int]], links: _Links) 
 
 def _text_sha(text: str) -> str:
     return hashlib.sha256(normalized_text(text).encode("utf-8", "surrogatepass")).hexdigest()
+
+
+class _ShingleCache:
+    """Shingles of recently compared texts (a template's first texts are compared again and
+    again), so they are not read and split each time; bounded, oldest dropped first."""
+
+    SIZE = 100_000
+
+    def __init__(self) -> None:
+        self.entries: dict[int, tuple[int, frozenset[str]]] = {}
+
+    def items_for(self, ids: Iterable[int]) -> list[tuple[int, tuple[int, frozenset[str]]]]:
+        return [(i, self.entries[i]) for i in ids if i in self.entries]
+
+    def keep(self, texts: dict[int, tuple[int, frozenset[str]]]) -> None:
+        self.entries.update(texts)
+        if len(self.entries) > self.SIZE:
+            for key in list(self.entries)[: len(self.entries) - self.SIZE]:
+                del self.entries[key]
+
+
+_shingle_cache = _ShingleCache()
 
 
 def _link_similar_texts(carried: Carried, links: _Links) -> None:
@@ -390,9 +451,8 @@ def _link_similar_texts(carried: Carried, links: _Links) -> None:
     if not wanted:
         return
     item_ids = sorted({i for i, _ in wanted})
-    for chunk in _chunks(item_ids):
-        for done in TextPrint.objects.filter(item_id__in=chunk).values_list("item_id", "sha256"):
-            wanted.pop(done, None)
+    for done in select_in(TextPrint, ["item_id", "sha256"], "item", item_ids):
+        wanted.pop(done, None)
     prepared = []
     for (item_id, sha), text in sorted(wanted.items()):
         bands = core.text_bands(text)
@@ -407,36 +467,44 @@ def _link_similar_texts(carried: Carried, links: _Links) -> None:
         ignore_conflicts=True,
     )
     print_id: dict[tuple[int, str], int] = {}
-    for chunk in _chunks(sorted({p[0] for p in prepared})):
-        for pid, item_id, sha in TextPrint.objects.filter(item_id__in=chunk).values_list(
-            "id", "item_id", "sha256"
-        ):
-            print_id[(item_id, sha)] = pid
+    for pid, item_id, sha in select_in(
+        TextPrint, ["id", "item_id", "sha256"], "item", sorted({p[0] for p in prepared})
+    ):
+        print_id[(item_id, sha)] = pid
     all_keys = sorted({k for p in prepared for k in p[4]})
     bucket: dict[int, list[int]] = defaultdict(list)
-    for chunk in _chunks(all_keys):
-        for key, text_id in TextBand.objects.filter(key__in=chunk).values_list("key", "text_id"):
-            bucket[key].append(text_id)
-    candidates: dict[int, set[int]] = defaultdict(set)
+    for key, text_id in select_in(TextBand, ["key", "text_id"], "key", all_keys):
+        bucket[key].append(text_id)
+    candidates: dict[int, list[int]] = {}
     band_rows = []
     for item_id, sha, _, _, keys in prepared:
         pid = print_id[(item_id, sha)]
+        hits: Counter[int] = Counter()
         for key in keys:
-            candidates[pid].update(bucket[key])
-            if len(bucket[key]) < BUCKET_CAP:
-                bucket[key].append(pid)  # later texts of this batch find it too
-                band_rows.append((key, pid))
-        candidates[pid].discard(pid)
+            hits.update(bucket[key])
+        hits.pop(pid, None)
+        best = hits.most_common(1)
+        # A near copy of a kept text (most bands equal) is found through it: its own bands
+        # are not kept, so a template reused thousands of times does not grow the index.
+        if not best or best[0][1] < NEAR_COPY_BANDS:
+            for key in keys:
+                if len(bucket[key]) < BUCKET_CAP:
+                    bucket[key].append(pid)  # later texts of this batch find it too
+                    band_rows.append((key, pid))
+        # The texts sharing the most bands are the most similar: only those are compared.
+        candidates[pid] = [other for other, _ in hits.most_common(MAX_TEXT_CANDIDATES)]
     insert_rows(TextBand, ["key", "text_id"], band_rows)
     others = sorted({c for cs in candidates.values() for c in cs})
     texts: dict[int, tuple[int, frozenset[str]]] = {}
     mine = {print_id[(p[0], p[1])]: (p[0], p[3]) for p in prepared}
-    for chunk in _chunks([o for o in others if o not in mine]):
-        for pid, item_id, text in TextPrint.objects.filter(id__in=chunk).values_list(
-            "id", "item_id", "text"
-        ):
-            texts[pid] = (item_id, core.text_shingles(text))
+    for pid, known in _shingle_cache.items_for(others):
+        texts[pid] = known
+    missing = [o for o in others if o not in mine and o not in texts]
+    for pid, item_id, text in select_in(TextPrint, ["id", "item_id", "text"], "id", missing):
+        texts[pid] = (item_id, core.text_shingles(text))
     texts.update(mine)
+    # Kept once committed: a rolled-back batch's text ids may be given to other texts.
+    transaction.on_commit(lambda: _shingle_cache.keep(texts))
     threshold = settings.CROSSREF_TEXT_THRESHOLD
     for pid, cands in sorted(candidates.items()):
         item_id, shingles = texts[pid]
@@ -499,11 +567,7 @@ def networks_join(*, pairs: Sequence[tuple[int, int, str, str]], now: datetime) 
     if not pairs:
         return
     items = sorted({p[0] for p in pairs} | {p[1] for p in pairs})
-    member: dict[int, int] = {}
-    for chunk in _chunks(items):
-        member.update(
-            Membership.objects.filter(item_id__in=chunk).values_list("item_id", "network_id")
-        )
+    member: dict[int, int] = dict(select_in(Membership, ["item_id", "network_id"], "item", items))
     sizes = dict(
         Network.objects.filter(id__in=set(member.values())).values_list("id", "item_count")
     )
@@ -764,10 +828,17 @@ def allowed_value_remove(*, allowed_id: int) -> None:
         count = Trace.objects.filter(kind=kind, value=value).count()
         _value_list_common(kind=kind, value=value, count=count, now=now)
         return
-    Link.objects.filter(kind=kind, value=value, state=Link.State.WITHDRAWN).update(
-        state=Link.State.ACTIVE, changed_at=now, reason=""
-    )
+    again = Link.objects.filter(kind=kind, value=value, state=Link.State.WITHDRAWN)
+    back = list(again.values_list("item_a_id", "item_b_id", "kind", "value"))
+    again.update(state=Link.State.ACTIVE, changed_at=now, reason="")
+    networks_join(pairs=back, now=now)
+    existing = _value_links([(kind, value)]).get((kind, value), [])
     links = _Links()
-    for a, b in core.pairs_to_link(carriers, carriers):
+    for a, b in core.value_links(
+        carriers,
+        active=[(a, b) for a, b, state in existing if state == Link.State.ACTIVE],
+        cut=[(a, b) for a, b, state in existing if state == Link.State.CUT],
+        apart=lambda a, b: False,
+    ):
         links.add(a, b, kind, value, {"value": value})
     _links_write(links, now)

@@ -26,6 +26,7 @@ from tipline.harmonize.models import Item, MediaFile
 from tipline.intake import core, services
 from tipline.intake.choices import Channel
 from tipline.intake.models import Report, StageRun
+from tipline.ops import crossref_bench
 from tipline.ops.worker import PipelineWorker
 
 CITIES = ["Lyon", "Lille", "Nantes", "Metz", "Brest", "Dijon", "Rouen", "Nice"]
@@ -74,6 +75,17 @@ class Command(BaseCommand):
         flow.add_argument("--media-share", type=float, default=0.05)
         flow.add_argument("--seed", type=int, default=1)
         flow.add_argument("--json", action="store_true", help="print JSON (the default)")
+        xref = sub.add_parser("crossref", help="the cross-reference stage on generated networks")
+        xref.add_argument("--items", type=int, default=100_000, help="reported ad pages")
+        xref.add_argument("--batch", type=int, default=500, help="reports per stage batch")
+        xref.add_argument("--seed", type=int, default=1)
+        xref.add_argument(
+            "--spread",
+            type=float,
+            default=0.1,
+            help="share of the stream over which one network's ads arrive (1: all of it)",
+        )
+        xref.add_argument("--json", action="store_true", help="print JSON (the default)")
         pdq = sub.add_parser("pdq", help="the PDQ index against a brute-force scan, in memory")
         pdq.add_argument("--bank", type=int, default=1_000_000)
         pdq.add_argument("--queries", type=int, default=1000)
@@ -172,6 +184,13 @@ class Command(BaseCommand):
             "last_10pct_per_s": round(tenth / max(finished[-1] - finished[-tenth - 1], 1e-9), 1),
             "media_share": media_share,
         }
+
+    def bench_crossref(
+        self, *, items: int, batch: int, seed: int, spread: float, **_: Any
+    ) -> dict[str, Any]:
+        """Generated reports written as Analyze leaves them (not timed), then only the
+        cross-reference stage, timed, scored against the generator's ground truth."""
+        return crossref_bench.run(items=items, seed=seed, batch=batch, spread=spread)
 
     def bench_pdq(self, *, bank: int, queries: int, seed: int, **_: Any) -> dict[str, Any]:
         """Bank and queries generated in memory; the database is not involved."""
