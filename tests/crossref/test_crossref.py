@@ -458,3 +458,46 @@ def test_pages_of_one_report_are_not_a_network_until_another_report_joins_them(
     pages = Item.objects.filter(url__contains="mirror")
     assert Link.objects.filter(kind="shared_phone").count() == 2
     assert {network_of(p) for p in pages} == {network_of(third)} != {None}
+
+
+def test_pages_on_one_site_are_not_linked_for_it_but_a_page_is_linked_to_who_names_its_site(
+    run_tasks,
+) -> None:
+    a, b, c = send(
+        run_tasks,
+        {"urls": ["https://classifieds-x.example/ad/1"], "excerpt": "douce et discrète"},
+        {"urls": ["https://classifieds-x.example/ad/2"], "excerpt": "nouvelle en ville"},
+        {"urls": ["https://lina-vip.example/photos"], "excerpt": "galerie privée"},
+    )
+    assert not Link.objects.exists()
+    [d] = send(
+        run_tasks,
+        {"urls": ["https://classifieds-y.example/ad/3"], "excerpt": "plus sur lina-vip.example"},
+    )
+    [link] = links_between(c, d)
+    assert (link.kind, link.value) == ("shared_domain", "lina-vip.example")
+    assert network_of(a) is None and network_of(b) is None
+
+
+def test_an_e_mail_s_domain_does_not_link_but_the_address_does(run_tasks) -> None:
+    a, b, c = send(
+        run_tasks,
+        {"urls": ["https://one.example/a"], "excerpt": "écris à lina@webmail-x.example"},
+        {"urls": ["https://two.example/b"], "excerpt": "écris à nora@webmail-x.example"},
+        {"urls": ["https://three.example/c"], "excerpt": "contact: lina@webmail-x.example"},
+    )
+    assert not links_between(a, b)
+    assert [link.kind for link in links_between(a, c)] == ["shared_email"]
+
+
+def test_search_by_domain_finds_pages_on_it_and_items_naming_it(run_tasks, analyst_client) -> None:  # type: ignore[no-untyped-def]
+    a, b = send(
+        run_tasks,
+        {"urls": ["https://lina-vip.example/photos"]},
+        {"urls": ["https://classifieds-y.example/ad/3"], "excerpt": "plus sur lina-vip.example"},
+    )
+    r = analyst_client.get(
+        "/api/v1/observables/search", {"type": "domain", "value": "LINA-VIP.example"}
+    )
+    assert r.status_code == 200
+    assert {i["id"] for i in r.json()["items"]} == {a.pk, b.pk} and r.json()["total"] == 2

@@ -47,6 +47,9 @@ SEARCH_TYPES: Mapping[str, LinkKind] = {
     "image": LinkKind.SAME_IMAGE,
 }
 VALUE_KINDS = frozenset(KIND_OF_OBSERVABLE.values()) | {LinkKind.SAME_IMAGE}
+# A page's own registrable domain. Pages hosted on one site are not linked for it (a
+# classifieds site hosts everyone's ads); a page is linked to items that *name* its domain.
+HOSTED_ON = "hosted_on"
 MAX_VALUE_CHARS = 255  # longer values (never a phone or an e-mail) are not correlated
 
 # --- Similar texts -------------------------------------------------------------------------
@@ -113,7 +116,7 @@ def text_bands(text: str) -> tuple[frozenset[str], list[int]] | None:
 def normalized_value(kind: str, value: str) -> str:
     """A value as it is compared: e-mails, domains and handles are case-insensitive."""
     value = value.strip()
-    if kind in (LinkKind.SHARED_EMAIL, LinkKind.SHARED_DOMAIN, LinkKind.SHARED_HANDLE):
+    if kind in (LinkKind.SHARED_EMAIL, LinkKind.SHARED_DOMAIN, LinkKind.SHARED_HANDLE, HOSTED_ON):
         return value.casefold().rstrip(".")
     return value
 

@@ -10,7 +10,7 @@ from django.db.models import Q
 from tipline.common.choices import enum_choices
 from tipline.harmonize.models import Item, MediaFile
 
-from .core import LinkKind
+from .core import HOSTED_ON, LinkKind
 
 VALUE_KIND_CHOICES = [
     (k.value, k.value)
@@ -22,7 +22,7 @@ VALUE_KIND_CHOICES = [
         LinkKind.SHARED_DOMAIN,
         LinkKind.SAME_IMAGE,
     )
-]
+] + [(HOSTED_ON, HOSTED_ON)]
 
 
 class Trace(models.Model):

@@ -267,7 +267,8 @@ def searched_value(type_: str, value: str) -> tuple[str, str]:
 def items_for_value(*, type_: str, value: str, limit: int = 100, offset: int = 0) -> dict[str, Any]:
     """Every item carrying a value, newest first, with its network."""
     kind, normalized = searched_value(type_, value)
-    carriers = Trace.objects.filter(kind=kind, value=normalized)
+    kinds = [kind, core.HOSTED_ON] if kind == core.LinkKind.SHARED_DOMAIN else [kind]
+    carriers = Trace.objects.filter(kind__in=kinds, value=normalized).values("item_id").distinct()
     total = carriers.count()
     ids = list(
         carriers.order_by("-item_id").values_list("item_id", flat=True)[offset : offset + limit]

@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import combinations
@@ -122,10 +122,25 @@ def carried_by_reports(report_ids: Sequence[int]) -> Carried:
         Report.objects.filter(id__in=report_ids).exclude(excerpt="").values_list("id", "excerpt")
     )
     found: dict[int, list[tuple[str, str]]] = defaultdict(list)
-    for report_id, type_, value in Observable.objects.filter(
-        report_id__in=report_ids, type__in=list(core.KIND_OF_OBSERVABLE)
-    ).values_list("report_id", "type", "value"):
-        found[report_id].append((core.KIND_OF_OBSERVABLE[type_], value))
+    observed = list(
+        Observable.objects.filter(report_id__in=report_ids, type__in=list(core.KIND_OF_OBSERVABLE))
+        # The reported URLs themselves say where the items are, not what they mention.
+        .exclude(field="urls")
+        .values_list("report_id", "field", "type", "value", "start", "end")
+    )
+    # An e-mail address's domain is not a mention of a site: webmail hosts everyone.
+    addresses: dict[tuple[int, str], list[tuple[int, int]]] = defaultdict(list)
+    for r, f, t, _, s, e in observed:
+        if t == "email":
+            addresses[(r, f)].append((s, e))
+    inside = {
+        (r, f, s, e)
+        for r, f, t, _, s, e in observed
+        if t == "domain" and any(s2 <= s and e <= e2 for s2, e2 in addresses.get((r, f), ()))
+    }
+    for report_id, field_, type_, value, start, end in observed:
+        if (report_id, field_, start, end) not in inside:
+            found[report_id].append((core.KIND_OF_OBSERVABLE[type_], value))
     for report_id, items in by_report.items():
         ids = sorted(i[0] for i in items)
         carried.together.update(combinations(ids, 2))
@@ -133,7 +148,7 @@ def carried_by_reports(report_ids: Sequence[int]) -> Carried:
         others = [i for i in items if i[1] != ItemKind.MEDIA]
         for item_id, kind, domain, _sha, text in items:
             if kind == ItemKind.URL and domain:
-                carried.add(item_id, LinkKind.SHARED_DOMAIN, domain)
+                carried.add(item_id, core.HOSTED_ON, domain)
             if kind == ItemKind.TEXT and text:
                 carried.texts[item_id].add(text)
             elif kind == ItemKind.URL and report_id in excerpts:
@@ -266,10 +281,22 @@ def _link_shared_values(
     """Join the carriers of each value the batch brought, unless the value is allowed or
     common; list values that just became common and withdraw their links. Returns the
     networks whose links were withdrawn."""
+    # A page hosted on a domain counts as one of the domain's carriers.
+    merged: dict[tuple[str, str], set[int]] = defaultdict(set)
+    for (kind, value), items in new.items():
+        merged[(LinkKind.SHARED_DOMAIN.value if kind == core.HOSTED_ON else kind, value)] |= items
+    new = merged
     allowed = _values_in(AllowedValue, new)
     common = _values_in(CommonValue, new)
     open_keys = sorted(k for k in new if k not in allowed and k not in common)
     carriers = _carriers(open_keys)
+    domains = [v for k, v in open_keys if k == LinkKind.SHARED_DOMAIN]
+    hosted = _carriers([(core.HOSTED_ON, v) for v in domains])
+    mentions: dict[tuple[str, str], set[int]] = {}
+    for value in domains:
+        key = (LinkKind.SHARED_DOMAIN.value, value)
+        mentions[key] = set(carriers.get(key, ()))
+        carriers[key] = sorted(mentions[key] | set(hosted.get((core.HOSTED_ON, value), ())))
     limit = settings.CROSSREF_COMMON_AFTER
     withdrawn: set[int] = set()
     for key in sorted(common):
@@ -282,8 +309,15 @@ def _link_shared_values(
     linking = [k for k in open_keys if len(carriers.get(k, ())) <= limit]
     made = _value_links(linking)
 
-    def apart(a: int, b: int) -> bool:
-        return (min(a, b), max(a, b)) in together
+    def apart_for(key: tuple[str, str]) -> Callable[[int, int], bool]:
+        named = mentions.get(key)
+
+        def apart(a: int, b: int) -> bool:
+            if named is not None and a not in named and b not in named:
+                return True  # two pages on one site: the site is not a reason
+            return (min(a, b), max(a, b)) in together
+
+        return apart
 
     for key in open_keys:
         members = carriers.get(key, [])
@@ -295,7 +329,7 @@ def _link_shared_values(
             members,
             active=[(a, b) for a, b, state in existing if state == Link.State.ACTIVE],
             cut=[(a, b) for a, b, state in existing if state == Link.State.CUT],
-            apart=apart,
+            apart=apart_for(key),
         ):
             links.add(a, b, key[0], key[1], {"value": key[1]})
     return withdrawn
@@ -819,13 +853,14 @@ def allowed_value_remove(*, allowed_id: int) -> None:
     kind, value = row.kind, row.value
     if CommonValue.objects.filter(kind=kind, value=value).exists():
         return  # listed common before it was allowed: it stays so until an analyst decides
-    carriers = list(
-        Trace.objects.filter(kind=kind, value=value).values_list("item_id", flat=True)[
-            : settings.CROSSREF_COMMON_AFTER + 1
-        ]
-    )
-    if len(carriers) > settings.CROSSREF_COMMON_AFTER:
-        count = Trace.objects.filter(kind=kind, value=value).count()
+    kinds = [kind, core.HOSTED_ON] if kind == LinkKind.SHARED_DOMAIN else [kind]
+    limit = settings.CROSSREF_COMMON_AFTER
+    rows = Trace.objects.filter(kind__in=kinds, value=value)
+    found = list(rows.values_list("item_id", "kind")[: limit * len(kinds) + 1])
+    carriers = sorted({item for item, _ in found})
+    named = {item for item, k in found if k == kind}
+    if len(carriers) > limit:
+        count = rows.values("item_id").distinct().count()
         _value_list_common(kind=kind, value=value, count=count, now=now)
         return
     again = Link.objects.filter(kind=kind, value=value, state=Link.State.WITHDRAWN)
@@ -838,7 +873,7 @@ def allowed_value_remove(*, allowed_id: int) -> None:
         carriers,
         active=[(a, b) for a, b, state in existing if state == Link.State.ACTIVE],
         cut=[(a, b) for a, b, state in existing if state == Link.State.CUT],
-        apart=lambda a, b: False,
+        apart=lambda a, b: kind == LinkKind.SHARED_DOMAIN and a not in named and b not in named,
     ):
         links.add(a, b, kind, value, {"value": value})
     _links_write(links, now)
