@@ -501,3 +501,22 @@ def test_search_by_domain_finds_pages_on_it_and_items_naming_it(run_tasks, analy
     )
     assert r.status_code == 200
     assert {i["id"] for i in r.json()["items"]} == {a.pk, b.pk} and r.json()["total"] == 2
+
+
+def test_a_damaged_saved_picture_index_is_rebuilt_from_the_database(run_tasks, settings) -> None:  # type: ignore[no-untyped-def]
+    # The saved index is a cache in the data dir; a disk or a crash can damage it.
+    root = settings.DATA_DIR
+    (root / "media-pdq-index").mkdir(parents=True, exist_ok=True)
+    (root / "media-pdq-index" / "meta.json").write_text("{not json")
+    (root / "media-pdq-index.last-id").write_text("12")
+    edited = picture(11)
+    ImageDraw.Draw(edited).text((10, 10), "NEW 06", fill=(255, 255, 255))
+    a, b = send(
+        run_tasks,
+        {"urls": ["https://one.example/p"], "media": media(encoded(picture(11)))},
+        {
+            "urls": ["https://two.example/p"],
+            "media": media(encoded(edited, "JPEG", quality=70), "e.jpg"),
+        },
+    )
+    assert [link.kind for link in links_between(a, b)] == ["similar_image"]

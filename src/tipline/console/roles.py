@@ -9,12 +9,24 @@ ADMIN = "admin"
 LIAISON = "liaison"
 ROLES = (ANALYST, SENIOR_ANALYST, SUPERVISOR, ADMIN, LIAISON)
 
-# Until the console exists, staff read reports in the admin site.
+# Until the console exists, staff read reports and networks in the admin site.
 READ_INTAKE = ("intake.view_report", "intake.view_reportmedia", "intake.view_stagerun")
+READ_CROSSREF = (
+    "crossref.view_link",
+    "crossref.view_network",
+    "crossref.view_commonvalue",
+    "crossref.view_allowedvalue",
+)
+# Which values never link is a hotline-wide decision: senior staff edit the allowlist.
+EDIT_ALLOWLIST = (
+    "crossref.add_allowedvalue",
+    "crossref.change_allowedvalue",
+    "crossref.delete_allowedvalue",
+)
 PERMISSIONS: dict[str, tuple[str, ...]] = {
-    ANALYST: READ_INTAKE,
-    SENIOR_ANALYST: READ_INTAKE,
-    SUPERVISOR: (*READ_INTAKE, "intake.view_provider"),
-    ADMIN: (*READ_INTAKE, "intake.view_provider"),
+    ANALYST: (*READ_INTAKE, *READ_CROSSREF),
+    SENIOR_ANALYST: (*READ_INTAKE, *READ_CROSSREF, *EDIT_ALLOWLIST),
+    SUPERVISOR: (*READ_INTAKE, *READ_CROSSREF, *EDIT_ALLOWLIST, "intake.view_provider"),
+    ADMIN: (*READ_INTAKE, *READ_CROSSREF, *EDIT_ALLOWLIST, "intake.view_provider"),
     LIAISON: (),
 }
