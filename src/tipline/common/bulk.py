@@ -121,3 +121,9 @@ def select_in(
             )
             rows.extend(cursor.fetchall())
     return rows
+
+
+def chunked[T](values: Sequence[T], size: int = 500) -> Iterable[Sequence[T]]:
+    """Slices of at most `size` values, for IN (...) lookups of bounded length."""
+    for i in range(0, len(values), size):
+        yield values[i : i + size]

@@ -121,6 +121,14 @@ def normalized_value(kind: str, value: str) -> str:
     return value
 
 
+def values_by_kind(keys: Iterable[tuple[str, str]]) -> dict[str, list[str]]:
+    """(kind, value) pairs grouped as kind → sorted values, for one lookup per kind."""
+    grouped: dict[str, list[str]] = defaultdict(list)
+    for kind, value in keys:
+        grouped[kind].append(value)
+    return {kind: sorted(values) for kind, values in grouped.items()}
+
+
 def value_links(
     members: Iterable[int],
     active: Iterable[tuple[int, int]],

@@ -11,13 +11,13 @@ from django.db.models import Count, Max, Q
 
 from tipline.analyze.models import Analysis, HostingLookup, IndicatorHit
 from tipline.analyze.observables import extract
+from tipline.common.bulk import chunked, select_in
 from tipline.harmonize.models import Item, ReportItem
 from tipline.intake.models import Report
 
 from . import core
 from .models import AllowedValue, CommonValue, Link, Membership, Network, NetworkEvent, Trace
 
-CHUNK = 500
 MAX_ITEMS_SHOWN = 200
 MAX_LINKS_SHOWN = 500
 
@@ -60,10 +60,6 @@ def _members(network_id: int) -> list[int]:
     )
 
 
-def _chunks(values: Sequence[int]) -> list[Sequence[int]]:
-    return [values[i : i + CHUNK] for i in range(0, len(values), CHUNK)]
-
-
 def link_out(link: Link) -> dict[str, Any]:
     return {
         "id": link.pk,
@@ -93,7 +89,7 @@ def network_summary(network_id: int) -> dict[str, Any] | None:
     report_ids: set[int] = set()
     values: Counter[tuple[str, str]] = Counter()
     links: list[Link] = []
-    for chunk in _chunks(members):
+    for chunk in chunked(members):
         for item in Item.objects.filter(id__in=chunk).only(
             "id",
             "kind",
@@ -145,7 +141,7 @@ def network_summary(network_id: int) -> dict[str, Any] | None:
     priorities: list[str] = []
     indicators: Counter[str] = Counter()
     report_channels: Counter[str] = Counter()
-    for chunk in _chunks(reports):
+    for chunk in chunked(reports):
         priorities.extend(
             Analysis.objects.filter(report_id__in=chunk).values_list("priority", flat=True)
         )
@@ -199,8 +195,7 @@ def network_summary(network_id: int) -> dict[str, Any] | None:
 def _hosting_countries(hosts: Sequence[str]) -> dict[str, int]:
     """The latest known country of each host, counted."""
     latest: dict[str, str] = {}
-    for i in range(0, len(hosts), CHUNK):
-        chunk = hosts[i : i + CHUNK]
+    for chunk in chunked(hosts):
         newest = (
             HostingLookup.objects.filter(host__in=chunk)
             .values("host")
@@ -218,18 +213,11 @@ def _hosting_countries(hosts: Sequence[str]) -> dict[str, int]:
 
 
 def _common_among(values: Counter[tuple[str, str]]) -> set[tuple[str, str]]:
-    keys = list(values)
-    by_kind: dict[str, list[str]] = defaultdict(list)
-    for kind, value in keys:
-        by_kind[kind].append(value)
     found: set[tuple[str, str]] = set()
-    for kind, vs in by_kind.items():
-        for i in range(0, len(vs), CHUNK):
-            found.update(
-                CommonValue.objects.filter(kind=kind, value__in=vs[i : i + CHUNK]).values_list(
-                    "kind", "value"
-                )
-            )
+    for kind, vs in core.values_by_kind(values).items():
+        found.update(
+            (kind, v) for (v,) in select_in(CommonValue, ["value"], "value", vs, kind=kind)
+        )
     return found
 
 
@@ -318,7 +306,7 @@ def link_path(item_a: int, item_b: int) -> list[dict[str, Any]] | None:
     members = _members(network)
     inside = set(members)
     edges: list[tuple[int, int, int]] = []
-    for chunk in _chunks(members):
+    for chunk in chunked(members):
         edges.extend(
             (a, b, link_id)
             for link_id, a, b in Link.objects.filter(

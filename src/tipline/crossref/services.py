@@ -8,7 +8,6 @@ BUCKET_CAP texts. So the cost of cross-referencing an item does not grow with th
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Sequence
@@ -25,8 +24,8 @@ from django.utils import timezone
 
 from tipline.analyze.matching import SyncedPDQIndex
 from tipline.analyze.models import Observable
-from tipline.common.bulk import insert_rows, select_in
-from tipline.harmonize.core import ItemKind, normalized_text
+from tipline.common.bulk import chunked, insert_rows, select_in
+from tipline.harmonize.core import ItemKind, text_hash
 from tipline.harmonize.media import PDQ_MATCH_THRESHOLD, PDQ_QUALITY_FLOOR
 from tipline.harmonize.models import MediaFile, ReportItem
 from tipline.intake.models import Report
@@ -49,7 +48,6 @@ from .models import (
 
 log = logging.getLogger(__name__)
 
-CHUNK = 500  # ids or values per IN (...) query
 BUCKET_CAP = 4  # texts kept per LSH bucket: a template reused by thousands stays cheap
 NEAR_COPY_BANDS = 24  # of 32 bands equal: Jaccard about 0.92 or more
 MAX_TEXT_CANDIDATES = 6  # texts compared with a new one: those sharing the most bands
@@ -70,11 +68,6 @@ def _media_rows_after(last_id: int) -> list[tuple[int, str]]:
 
 
 media_index = SyncedPDQIndex("media-pdq-index", _media_rows_after)
-
-
-def _chunks[T](values: Sequence[T], size: int = CHUNK) -> Iterable[Sequence[T]]:
-    for i in range(0, len(values), size):
-        yield values[i : i + size]
 
 
 def _serialize() -> None:
@@ -228,28 +221,20 @@ def _traces_record(carried: Carried) -> dict[tuple[str, str], set[int]]:
 def _values_in(
     model: type[AllowedValue] | type[CommonValue], keys: Iterable[tuple[str, str]]
 ) -> dict[tuple[str, str], Any]:
-    by_kind: dict[str, list[str]] = defaultdict(list)
-    for kind, value in keys:
-        by_kind[kind].append(value)
     out: dict[tuple[str, str], Any] = {}
-    for kind, values in by_kind.items():
+    for kind, values in core.values_by_kind(keys).items():
         # Most values are neither allowed nor common: a cheap indexed probe finds which are.
-        found = [v for (v,) in select_in(model, ["value"], "value", sorted(values), kind=kind)]
-        for chunk in _chunks(found):
+        found = [v for (v,) in select_in(model, ["value"], "value", values, kind=kind)]
+        for chunk in chunked(found):
             for row in model.objects.filter(kind=kind, value__in=chunk):
                 out[(row.kind, row.value)] = row
     return out
 
 
 def _carriers(keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], list[int]]:
-    by_kind: dict[str, list[str]] = defaultdict(list)
-    for kind, value in keys:
-        by_kind[kind].append(value)
     out: dict[tuple[str, str], list[int]] = defaultdict(list)
-    for kind, values in by_kind.items():
-        for value, item_id in select_in(
-            Trace, ["value", "item_id"], "value", sorted(values), kind=kind
-        ):
+    for kind, values in core.values_by_kind(keys).items():
+        for value, item_id in select_in(Trace, ["value", "item_id"], "value", values, kind=kind):
             out[(kind, value)].append(item_id)
     return out
 
@@ -267,13 +252,10 @@ def _value_links(
     keys: Sequence[tuple[str, str]],
 ) -> dict[tuple[str, str], list[tuple[int, int, str]]]:
     """The links each value made: (item a, item b, state)."""
-    by_kind: dict[str, list[str]] = defaultdict(list)
-    for kind, value in keys:
-        by_kind[kind].append(value)
     out: dict[tuple[str, str], list[tuple[int, int, str]]] = defaultdict(list)
-    for kind, values in by_kind.items():
+    for kind, values in core.values_by_kind(keys).items():
         for value, a, b, state in select_in(
-            Link, ["value", "item_a_id", "item_b_id", "state"], "value", sorted(values), kind=kind
+            Link, ["value", "item_a_id", "item_b_id", "state"], "value", values, kind=kind
         ):
             out[(kind, value)].append((a, b, state))
     return out
@@ -363,13 +345,13 @@ def _links_withdraw(where: Q, *, reason: str, now: datetime) -> set[int]:
     )
     if not rows:
         return set()
-    for chunk in _chunks([r[0] for r in rows]):
+    for chunk in chunked([r[0] for r in rows]):
         Link.objects.filter(id__in=chunk).update(
             state=Link.State.WITHDRAWN, changed_at=now, reason=reason[:255]
         )
     items = sorted({r[1] for r in rows} | {r[2] for r in rows})
     networks: set[int] = set()
-    for chunk in _chunks(items):
+    for chunk in chunked(items):
         networks.update(
             Membership.objects.filter(item_id__in=chunk).values_list("network_id", flat=True)
         )
@@ -385,7 +367,7 @@ def _link_similar_pictures(new: dict[tuple[str, str], set[int]], links: _Links) 
     if not shas:
         return
     media: dict[str, tuple[int, str]] = {}
-    for sha_chunk in _chunks(shas):
+    for sha_chunk in chunked(shas):
         for mid, sha, pdq in (
             MediaFile.objects.filter(sha256__in=sha_chunk, pdq_quality__gte=PDQ_QUALITY_FLOOR)
             .exclude(pdq="")
@@ -396,7 +378,7 @@ def _link_similar_pictures(new: dict[tuple[str, str], set[int]], links: _Links) 
         return
     ids = sorted(mid for mid, _ in media.values())
     seen: set[int] = set()
-    for chunk in _chunks(ids):
+    for chunk in chunked(ids):
         seen.update(
             PictureSeen.objects.filter(media_id__in=chunk).values_list("media_id", flat=True)
         )
@@ -413,7 +395,7 @@ def _link_similar_pictures(new: dict[tuple[str, str], set[int]], links: _Links) 
         )
         insert_rows(PictureSeen, ["media_id"], [(mid,) for mid, _ in unseen], ignore_conflicts=True)
     neighbours: dict[int, list[tuple[int, int]]] = defaultdict(list)
-    for chunk in _chunks(ids):
+    for chunk in chunked(ids):
         for a, b, d in PictureNeighbour.objects.filter(
             Q(media_a_id__in=chunk) | Q(media_b_id__in=chunk)
         ).values_list("media_a_id", "media_b_id", "distance"):
@@ -421,7 +403,7 @@ def _link_similar_pictures(new: dict[tuple[str, str], set[int]], links: _Links) 
             neighbours[b].append((a, d))
     other_ids = sorted({o for mid in ids for o, _ in neighbours.get(mid, ())})
     sha_of: dict[int, str] = {mid: sha for sha, (mid, _) in media.items()}
-    for chunk in _chunks([o for o in other_ids if o not in sha_of]):
+    for chunk in chunked([o for o in other_ids if o not in sha_of]):
         sha_of.update(MediaFile.objects.filter(id__in=chunk).values_list("id", "sha256"))
     keys = {(LinkKind.SAME_IMAGE.value, sha_of[o]) for o in other_ids}
     common = _values_in(CommonValue, keys | {(LinkKind.SAME_IMAGE.value, s) for s in media})
@@ -456,10 +438,6 @@ def _link_similar_pictures(new: dict[tuple[str, str], set[int]], links: _Links) 
 # --- Texts --------------------------------------------------------------------------------
 
 
-def _text_sha(text: str) -> str:
-    return hashlib.sha256(normalized_text(text).encode("utf-8", "surrogatepass")).hexdigest()
-
-
 class _ShingleCache:
     """Shingles of recently compared texts (a template's first texts are compared again and
     again), so they are not read and split each time; bounded, oldest dropped first."""
@@ -488,7 +466,7 @@ def _link_similar_texts(carried: Carried, links: _Links) -> None:
     wanted: dict[tuple[int, str], str] = {}
     for item_id, item_texts in carried.texts.items():
         for text in item_texts:
-            wanted[(item_id, _text_sha(text))] = text[:TEXT_CHARS]
+            wanted[(item_id, text_hash(text))] = text[:TEXT_CHARS]
     if not wanted:
         return
     item_ids = sorted({i for i, _ in wanted})
@@ -583,7 +561,7 @@ def _links_write(links: _Links, now: datetime) -> None:
     )
     # A link cut or withdrawn before keeps its state: it does not join networks again.
     blocked: set[tuple[int, int, str, str]] = set()
-    for chunk in _chunks(sorted({r[0] for r in rows})):
+    for chunk in chunked(sorted({r[0] for r in rows})):
         blocked.update(
             Link.objects.filter(item_a_id__in=chunk)
             .exclude(state=Link.State.ACTIVE)
@@ -705,7 +683,7 @@ def networks_resplit(
         )
         inside = set(members)
         edges: list[tuple[int, int]] = []
-        for chunk in _chunks(sorted(members)):
+        for chunk in chunked(sorted(members)):
             edges.extend(
                 (a, b)
                 for a, b in Link.objects.filter(
@@ -716,7 +694,7 @@ def networks_resplit(
         parts = core.components(members, edges)
         keep = parts[0] if parts and len(parts[0]) >= 2 else []
         leaving = [i for part in parts for i in part if len(part) < 2]
-        for chunk in _chunks(leaving):
+        for chunk in chunked(leaving):
             Membership.objects.filter(item_id__in=chunk).delete()
         Network.objects.filter(id=network_id).update(item_count=len(keep), updated_at=now)
         for part in parts[1:]:
@@ -724,7 +702,7 @@ def networks_resplit(
                 continue
             new = Network.objects.create(created_at=now, updated_at=now, item_count=len(part))
             created_ids.append(new.pk)
-            for chunk in _chunks(part):
+            for chunk in chunked(part):
                 Membership.objects.filter(item_id__in=chunk).update(network_id=new.pk)
             detail = {"items": len(part), "remaining": len(keep)}
             NetworkEvent.objects.create(

@@ -14,8 +14,9 @@ import hashlib
 import multiprocessing
 import random
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
+from itertools import batched
 from typing import Any
 
 from django.db import connection, transaction
@@ -249,17 +250,6 @@ class Corpus:
         )
 
 
-def _chunked(it: Iterator[DemoReport], size: int) -> Iterator[list[DemoReport]]:
-    chunk: list[DemoReport] = []
-    for r in it:
-        chunk.append(r)
-        if len(chunk) == size:
-            yield chunk
-            chunk = []
-    if chunk:
-        yield chunk
-
-
 def _reset_sequences() -> None:
     if connection.vendor != "postgresql":
         return
@@ -276,7 +266,7 @@ def run(*, items: int, seed: int, batch: int, spread: float = 0.1) -> dict[str, 
     setup_started = time.perf_counter()
     with multiprocessing.get_context("fork").Pool(2) as pool:
         corpus = Corpus(pool)
-        for chunk in _chunked(generate(reports=items, seed=seed, spread=spread), SETUP_CHUNK):
+        for chunk in batched(generate(reports=items, seed=seed, spread=spread), SETUP_CHUNK):
             with transaction.atomic():
                 corpus.write(chunk, first_media_item=items + 1)
     _reset_sequences()
