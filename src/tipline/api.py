@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
@@ -12,6 +13,12 @@ from tipline.common.evidence import EvidenceStoreError
 from tipline.crossref.api import router as crossref_router
 from tipline.intake.api import router as intake_router
 from tipline.intake.core import FieldError, IntakeError, ReportIn
+from tipline.orient.api import EXCHANGE_STATUS, exchange_router
+from tipline.orient.api import router as orient_router
+from tipline.orient.exchange import ExchangeError
+from tipline.orient.services import OrientError
+
+log = logging.getLogger("tipline.exchange")
 
 
 class TiplineAPI(NinjaAPI):
@@ -33,6 +40,8 @@ api = TiplineAPI(
 )
 api.add_router("/", intake_router)
 api.add_router("/", crossref_router)
+api.add_router("/", orient_router)
+api.add_router("/", exchange_router)
 
 
 def _error(
@@ -53,6 +62,22 @@ def on_evidence_store_error(request: HttpRequest, exc: EvidenceStoreError) -> Ht
     # Nothing was stored: the report's files are written before the report itself.
     response = _error(request, 503, f"{exc}; nothing was stored, send the report again later", [])
     response["Retry-After"] = "60"
+    return response
+
+
+@api.exception_handler(OrientError)
+def on_orient_error(request: HttpRequest, exc: OrientError) -> HttpResponse:
+    return _error(request, exc.status, str(exc), [])
+
+
+@api.exception_handler(ExchangeError)
+def on_exchange_error(request: HttpRequest, exc: ExchangeError) -> HttpResponse:
+    # Refused envelopes are logged (who, why), never stored.
+    log.warning(
+        "envelope refused (%s) from %s: %s", exc.code, request.META.get("REMOTE_ADDR", "?"), exc
+    )
+    response = _error(request, EXCHANGE_STATUS.get(exc.code, 400), str(exc), [])
+    response["X-Tipline-Refusal"] = exc.code
     return response
 
 

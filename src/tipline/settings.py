@@ -197,6 +197,49 @@ CROSSREF_COMMON_AFTER = _env_int("TIPLINE_CROSSREF_COMMON_AFTER", 50)
 # Ad texts link when the Jaccard similarity of their word bigrams reaches this.
 CROSSREF_TEXT_THRESHOLD = _env_float("TIPLINE_CROSSREF_TEXT_THRESHOLD", 0.6)
 
+# --- Orient: routing, delivery, takedown -------------------------------------------------
+# Who this instance is to its partners, and the country it serves ("home" in the rules).
+INSTANCE_ID = os.environ.get("TIPLINE_INSTANCE_ID", "tipline.local.example")
+HOTLINE_NAME = os.environ.get("TIPLINE_HOTLINE_NAME", "Tipline demo hotline")
+HOME_COUNTRY = os.environ.get("TIPLINE_HOME_COUNTRY", "FR").upper()
+# Content matching a hash bank counts as assessed, so it may go without waiting.
+ORIENT_KNOWN_IS_ASSESSED = _env_bool("TIPLINE_ORIENT_KNOWN_IS_ASSESSED", True)
+# The outbox: retries back off from BASE to MAX; a message older than MAX_AGE is undeliverable.
+OUTBOX_RETRY_BASE_S = _env_float("TIPLINE_OUTBOX_RETRY_BASE_S", 30.0)
+OUTBOX_RETRY_MAX_S = _env_float("TIPLINE_OUTBOX_RETRY_MAX_S", 3600.0)
+OUTBOX_MAX_AGE_S = _env_float("TIPLINE_OUTBOX_MAX_AGE_S", 7 * 86400.0)
+OUTBOX_TIMEOUT_S = _env_float("TIPLINE_OUTBOX_TIMEOUT_S", 15.0)
+# For tests only: let partner deliveries go to loopback addresses.
+OUTBOX_ALLOW_LOOPBACK = _env_bool("TIPLINE_OUTBOX_ALLOW_LOOPBACK")
+# Takedown: re-check a noticed page this often; re-notice after RENOTICE; escalate after N.
+TAKEDOWN_CHECK_S = _env_float("TIPLINE_TAKEDOWN_CHECK_S", 4 * 3600.0)
+TAKEDOWN_RENOTICE_S = _env_float("TIPLINE_TAKEDOWN_RENOTICE_S", 24 * 3600.0)
+TAKEDOWN_ESCALATE_AFTER = _env_int("TIPLINE_TAKEDOWN_ESCALATE_AFTER", 3)
+# Where escalations (P1, hosts that do not act) are e-mailed: the supervisor on duty.
+ESCALATION_EMAIL = os.environ.get("TIPLINE_ESCALATION_EMAIL", "duty@hotline.example")
+DEFAULT_FROM_EMAIL = os.environ.get("TIPLINE_FROM_EMAIL", "notices@hotline.example")
+# E-mail (Django's MAILERS): SMTP in production when TIPLINE_EMAIL_HOST is set; without
+# it, notices and referrals are written as files under the data dir (the demo).
+_EMAIL_HOST = os.environ.get("TIPLINE_EMAIL_HOST", "")
+MAILERS = {
+    "default": {
+        "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+        "OPTIONS": {
+            "host": _EMAIL_HOST,
+            "port": _env_int("TIPLINE_EMAIL_PORT", 25),
+            "username": os.environ.get("TIPLINE_EMAIL_USER", ""),
+            "password": os.environ.get("TIPLINE_EMAIL_PASSWORD", ""),
+            "use_tls": _env_bool("TIPLINE_EMAIL_TLS"),
+            "timeout": 30,
+        },
+    }
+    if _EMAIL_HOST
+    else {
+        "BACKEND": "django.core.mail.backends.filebased.EmailBackend",
+        "OPTIONS": {"file_path": str(DATA_DIR / "outbox-mail")},
+    }
+}
+
 # --- Intake limits (documented in README) -------------------------------------------------
 INTAKE_MAX_REPORT_BYTES = _env_int("TIPLINE_MAX_REPORT_BYTES", 32 * 1024 * 1024)
 INTAKE_MAX_BULK_BYTES = _env_int("TIPLINE_MAX_BULK_BYTES", 64 * 1024 * 1024)

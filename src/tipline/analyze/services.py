@@ -113,3 +113,22 @@ def _queue_outside_jobs(item_ids: Sequence[int]) -> None:
     )
     if hosts - known:
         hosts_look_up.enqueue(hosts=sorted(hosts - known))
+
+
+def hosting_record_by_hand(
+    *, host: str, country: str, abuse_email: str, note: str = ""
+) -> HostingLookup:
+    """An analyst states where a host is served from and who its abuse desk is (a lookup
+    that cannot see it: a closed network, a host behind a CDN, a provider's own answer).
+    It is recorded as the newest lookup, its sources saying so."""
+    country = country.strip().upper()
+    if len(country) != 2 or not country.isalpha():
+        raise ValueError(f"country {country!r}: expected an ISO 3166 alpha-2 code such as DE")
+    return HostingLookup.objects.create(
+        host=host.strip().lower(),
+        country=country,
+        countries=[country],
+        abuse_email=abuse_email.strip()[:254],
+        sources={"country": "analyst", "abuse_email": "analyst", "note": note[:200]},
+        looked_up_at=timezone.now(),
+    )

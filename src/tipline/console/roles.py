@@ -23,10 +23,39 @@ EDIT_ALLOWLIST = (
     "crossref.change_allowedvalue",
     "crossref.delete_allowedvalue",
 )
+READ_ORIENT = (
+    "orient.view_destination",
+    "orient.view_rule",
+    "orient.view_routing",
+    "orient.view_dispatch",
+    "orient.view_takedown",
+)
+# Rules and the destinations directory decide where reports go: supervisors edit them.
+EDIT_ROUTING = (
+    "orient.add_rule",
+    "orient.change_rule",
+    "orient.delete_rule",
+    "orient.add_destination",
+    "orient.change_destination",
+)
 PERMISSIONS: dict[str, tuple[str, ...]] = {
-    ANALYST: (*READ_INTAKE, *READ_CROSSREF),
-    SENIOR_ANALYST: (*READ_INTAKE, *READ_CROSSREF, *EDIT_ALLOWLIST),
-    SUPERVISOR: (*READ_INTAKE, *READ_CROSSREF, *EDIT_ALLOWLIST, "intake.view_provider"),
-    ADMIN: (*READ_INTAKE, *READ_CROSSREF, *EDIT_ALLOWLIST, "intake.view_provider"),
+    ANALYST: (*READ_INTAKE, *READ_CROSSREF, *READ_ORIENT),
+    SENIOR_ANALYST: (*READ_INTAKE, *READ_CROSSREF, *READ_ORIENT, *EDIT_ALLOWLIST),
+    SUPERVISOR: (
+        *READ_INTAKE,
+        *READ_CROSSREF,
+        *READ_ORIENT,
+        *EDIT_ALLOWLIST,
+        *EDIT_ROUTING,
+        "intake.view_provider",
+    ),
+    ADMIN: (
+        *READ_INTAKE,
+        *READ_CROSSREF,
+        *READ_ORIENT,
+        *EDIT_ALLOWLIST,
+        *EDIT_ROUTING,
+        "intake.view_provider",
+    ),
     LIAISON: (),
 }

@@ -13,6 +13,7 @@ from django.db import close_old_connections, connection
 from django_tasks_db.management.commands.db_worker import Worker
 
 from tipline.intake import services as intake_services
+from tipline.orient import tasks as orient_tasks
 
 from . import services
 
@@ -86,3 +87,4 @@ class PipelineWorker(Worker):
             self._last_housekeeping = now
             intake_services.reports_resume_stalled(older_than_s=STALL_AFTER_S)
             services.task_results_prune(older_than_s=TASK_RESULT_RETENTION_S)
+            orient_tasks.housekeeping()

@@ -1,3 +1,5 @@
+"""Orient: routing to offices, partner hotlines and hosts; delivery; takedown follow-up."""
+
 from django.apps import AppConfig
 
 
@@ -7,8 +9,15 @@ class OrientConfig(AppConfig):
     verbose_name = "Orient"
 
     def ready(self) -> None:
+        from django.db.models.signals import post_save
+
+        from tipline.analyze.models import HostingLookup
         from tipline.common import pipeline
 
-        from . import services
+        from . import selectors, services, tasks
 
         pipeline.register_step("orient", services.reports_orient)
+        pipeline.register_facts(selectors.report_routing_facts)
+        post_save.connect(
+            tasks.on_hosting_lookup, sender=HostingLookup, dispatch_uid="orient-hosting"
+        )

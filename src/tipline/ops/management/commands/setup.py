@@ -6,14 +6,17 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
 from tipline.console import services as console_services
+from tipline.orient import keys
 
 
 class Command(BaseCommand):
-    help = "Migrate the database, load reference data, and create the first analyst login."
+    help = "Migrate the database, load reference data, make this instance's exchange keys, and "
+        "create the first analyst login."
 
     def handle(self, *args: Any, **options: Any) -> None:
         call_command("migrate", interactive=False, verbosity=0)
         console_services.roles_ensure()
+        keys.instance_keys_ensure()  # the partner exchange's keys, made on first run
         created = console_services.first_analyst_create()
         self.stdout.write("Database ready; reference data loaded.")
         if created:

@@ -1,0 +1,167 @@
+"""Orient's API: the exchange inbox partners post envelopes to and our public keys
+(no token: envelopes are signed), and the analysts' routing actions (staff tokens)."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.conf import settings
+from django.http import HttpRequest
+from ninja import Router, Schema, Status
+from pydantic import Field
+
+from tipline.harmonize.models import Item
+from tipline.harmonize.taxonomy import Classification, Theme
+from tipline.intake.auth import StaffTokenAuth
+from tipline.intake.choices import TokenScope
+
+from . import exchange, keys, selectors, services
+from .models import Dispatch
+
+log = logging.getLogger(__name__)
+
+exchange_router = Router(tags=["exchange"])
+router = Router(tags=["routing"], auth=StaffTokenAuth(scope=TokenScope.ANALYST))
+
+# How each refusal of an envelope is answered. A sender treats 4xx as final.
+EXCHANGE_STATUS = {
+    "malformed": 400,
+    "bad_claims": 400,
+    "expired": 400,
+    "unknown_key": 400,
+    "unknown_sender": 403,
+    "bad_signature": 403,
+    "not_for_us": 403,
+    "replayed": 409,
+}
+MAX_ENVELOPE_BYTES = 48 * 1024 * 1024
+
+
+class ReceiptOut(Schema):
+    receipt: str = Field(description="Our signed receipt (JWS): keep it as proof of delivery")
+    status: str = Field(description="received, or duplicate (already received: nothing stored)")
+    reference: str
+
+
+@exchange_router.post(
+    "/exchange/inbox",
+    auth=None,
+    response={200: ReceiptOut, 400: dict[str, Any], 403: dict[str, Any], 409: dict[str, Any]},
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {"application/jose": {"schema": {"type": "string"}}},
+            "description": "A sealed envelope (JWE compact). See docs/exchange.md.",
+        }
+    },
+)
+def exchange_inbox(request: HttpRequest) -> Status[Any]:
+    """A partner hotline delivers an envelope: a report or a status update."""
+    if len(request.body) > MAX_ENVELOPE_BYTES:
+        raise exchange.ExchangeError("malformed", "the envelope is too large")
+    token = request.body.decode("ascii", "replace").strip()
+    accepted = services.envelope_receive(token=token, remote=request.META.get("REMOTE_ADDR", ""))
+    return Status(
+        200,
+        {
+            "receipt": accepted.receipt,
+            "status": "duplicate" if accepted.duplicate else "received",
+            "reference": accepted.reference,
+        },
+    )
+
+
+@exchange_router.get("/exchange/jwks", auth=None, response=dict[str, Any])
+def exchange_jwks(request: HttpRequest) -> dict[str, Any]:
+    """Our public keys (JWK Set) and the instance id partners must address us as."""
+    return {"instance_id": settings.INSTANCE_ID, **keys.public_jwks()}
+
+
+class AssessIn(Schema):
+    theme: Theme
+    classification: Classification
+
+
+class RemovedIn(Schema):
+    note: str = Field("", max_length=150, description="How you know it is gone")
+
+
+class ProposeIn(Schema):
+    destination: str = Field(description="A destination code, e.g. police-cyber")
+    note: str = Field("", max_length=200)
+
+
+class CancelIn(Schema):
+    reason: str = Field(min_length=1, max_length=300)
+
+
+def _user(request: HttpRequest) -> Any:
+    return request.auth.user  # type: ignore[attr-defined]
+
+
+def _item_or_404(item_id: int) -> None:
+    if not Item.objects.filter(id=item_id).exists():
+        raise services.OrientError(f"there is no item {item_id}", status=404)
+
+
+@router.get("/items/{item_id}/routing", response=dict[str, Any])
+def item_routing(request: HttpRequest, item_id: int) -> dict[str, Any]:
+    """The item's routing decision with its rule and reason, its dispatches, its takedown."""
+    _item_or_404(item_id)
+    return selectors.item_routing(item_id)
+
+
+@router.post("/items/{item_id}/assess", response=dict[str, Any])
+def item_assess(request: HttpRequest, item_id: int, body: AssessIn) -> dict[str, Any]:
+    """Record the assessment; the item is routed again on it."""
+    _item_or_404(item_id)
+    return services.item_classify(
+        item_id=item_id, theme=body.theme, classification=body.classification, user=_user(request)
+    )
+
+
+@router.post("/items/{item_id}/removed", response=dict[str, Any])
+def item_removed(request: HttpRequest, item_id: int, body: RemovedIn) -> dict[str, Any]:
+    """An analyst records that the content is gone (checked, or the host said so)."""
+    _item_or_404(item_id)
+    who = getattr(_user(request), "username", "an analyst")
+    services.item_removed(item_id=item_id, how=f"{who}: {body.note or 'checked by an analyst'}")
+    return selectors.item_routing(item_id)
+
+
+@router.post("/items/{item_id}/dispatches", response={201: dict[str, Any]})
+def dispatch_propose(request: HttpRequest, item_id: int, body: ProposeIn) -> Status[Any]:
+    d = services.dispatch_propose(
+        item_id=item_id, destination_code=body.destination, user=_user(request), note=body.note
+    )
+    return Status(201, selectors.dispatch_view(d))
+
+
+@router.post("/dispatches/{dispatch_id}/confirm", response=dict[str, Any])
+def dispatch_confirm(request: HttpRequest, dispatch_id: int) -> dict[str, Any]:
+    """Confirm a proposed dispatch (not your own proposal)."""
+    return selectors.dispatch_view(
+        services.dispatch_confirm(dispatch_id=_dispatch_id(dispatch_id), user=_user(request))
+    )
+
+
+@router.post("/dispatches/{dispatch_id}/cancel", response=dict[str, Any])
+def dispatch_cancel(request: HttpRequest, dispatch_id: int, body: CancelIn) -> dict[str, Any]:
+    return selectors.dispatch_view(
+        services.dispatch_cancel(
+            dispatch_id=_dispatch_id(dispatch_id), user=_user(request), reason=body.reason
+        )
+    )
+
+
+@router.get("/outbox/problems", response=list[dict[str, Any]])
+def outbox_problems(request: HttpRequest) -> list[dict[str, Any]]:
+    """Messages refused by their receiver or given up on: the console's alerts."""
+    return [selectors.dispatch_view(d) for d in selectors.outbox_problems()]
+
+
+def _dispatch_id(dispatch_id: int) -> int:
+    if not Dispatch.objects.filter(id=dispatch_id).exists():
+        raise services.OrientError(f"there is no dispatch {dispatch_id}", status=404)
+    return dispatch_id
