@@ -198,10 +198,9 @@ CROSSREF_COMMON_AFTER = _env_int("TIPLINE_CROSSREF_COMMON_AFTER", 50)
 CROSSREF_TEXT_THRESHOLD = _env_float("TIPLINE_CROSSREF_TEXT_THRESHOLD", 0.6)
 
 # --- Orient: routing, delivery, takedown -------------------------------------------------
-# Who this instance is to its partners, and the country it serves ("home" in the rules).
+# Who this instance is to its partners. COUNTRY (above) is "home" in the routing rules.
 INSTANCE_ID = os.environ.get("TIPLINE_INSTANCE_ID", "tipline.local.example")
 HOTLINE_NAME = os.environ.get("TIPLINE_HOTLINE_NAME", "Tipline demo hotline")
-HOME_COUNTRY = os.environ.get("TIPLINE_HOME_COUNTRY", "FR").upper()
 # Content matching a hash bank counts as assessed, so it may go without waiting.
 ORIENT_KNOWN_IS_ASSESSED = _env_bool("TIPLINE_ORIENT_KNOWN_IS_ASSESSED", True)
 # The outbox: retries back off from BASE to MAX; a message older than MAX_AGE is undeliverable.
@@ -209,8 +208,9 @@ OUTBOX_RETRY_BASE_S = _env_float("TIPLINE_OUTBOX_RETRY_BASE_S", 30.0)
 OUTBOX_RETRY_MAX_S = _env_float("TIPLINE_OUTBOX_RETRY_MAX_S", 3600.0)
 OUTBOX_MAX_AGE_S = _env_float("TIPLINE_OUTBOX_MAX_AGE_S", 7 * 86400.0)
 OUTBOX_TIMEOUT_S = _env_float("TIPLINE_OUTBOX_TIMEOUT_S", 15.0)
-# For tests only: let partner deliveries go to loopback addresses.
-OUTBOX_ALLOW_LOOPBACK = _env_bool("TIPLINE_OUTBOX_ALLOW_LOOPBACK")
+# Fault injection for tests only: the inbox waits this long after storing an envelope
+# before answering, so a test can kill it between the two.
+EXCHANGE_TEST_DELAY_S = _env_float("TIPLINE_EXCHANGE_TEST_DELAY_S", 0.0)
 # Takedown: re-check a noticed page this often; re-notice after RENOTICE; escalate after N.
 TAKEDOWN_CHECK_S = _env_float("TIPLINE_TAKEDOWN_CHECK_S", 4 * 3600.0)
 TAKEDOWN_RENOTICE_S = _env_float("TIPLINE_TAKEDOWN_RENOTICE_S", 24 * 3600.0)

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from typing import Any
 
 from django.conf import settings
@@ -11,12 +12,13 @@ from django.http import HttpRequest
 from ninja import Router, Schema, Status
 from pydantic import Field
 
+from tipline.analyze.services import hosting_record_by_hand
 from tipline.harmonize.models import Item
 from tipline.harmonize.taxonomy import Classification, Theme
 from tipline.intake.auth import StaffTokenAuth
 from tipline.intake.choices import TokenScope
 
-from . import exchange, keys, selectors, services
+from . import keys, selectors, services
 from .models import Dispatch
 
 log = logging.getLogger(__name__)
@@ -35,7 +37,6 @@ EXCHANGE_STATUS = {
     "not_for_us": 403,
     "replayed": 409,
 }
-MAX_ENVELOPE_BYTES = 48 * 1024 * 1024
 
 
 class ReceiptOut(Schema):
@@ -58,10 +59,10 @@ class ReceiptOut(Schema):
 )
 def exchange_inbox(request: HttpRequest) -> Status[Any]:
     """A partner hotline delivers an envelope: a report or a status update."""
-    if len(request.body) > MAX_ENVELOPE_BYTES:
-        raise exchange.ExchangeError("malformed", "the envelope is too large")
     token = request.body.decode("ascii", "replace").strip()
     accepted = services.envelope_receive(token=token, remote=request.META.get("REMOTE_ADDR", ""))
+    if settings.EXCHANGE_TEST_DELAY_S:
+        time.sleep(settings.EXCHANGE_TEST_DELAY_S)
     return Status(
         200,
         {
@@ -103,6 +104,25 @@ def _user(request: HttpRequest) -> Any:
 def _item_or_404(item_id: int) -> None:
     if not Item.objects.filter(id=item_id).exists():
         raise services.OrientError(f"there is no item {item_id}", status=404)
+
+
+class HostingIn(Schema):
+    country: str = Field(min_length=2, max_length=2, description="ISO 3166 alpha-2, e.g. DE")
+    abuse_email: str = Field("", max_length=254)
+    note: str = Field("", max_length=200)
+
+
+@router.post("/hosts/{host}/hosting", response=dict[str, Any])
+def host_hosting(request: HttpRequest, host: str, body: HostingIn) -> dict[str, Any]:
+    """State where a host is served from and its abuse contact, when the lookup cannot see
+    it; its items are routed again."""
+    try:
+        row = hosting_record_by_hand(
+            host=host, country=body.country, abuse_email=body.abuse_email, note=body.note
+        )
+    except ValueError as exc:
+        raise services.OrientError(str(exc), status=422) from exc
+    return {"host": row.host, "country": row.country, "abuse_email": row.abuse_email}
 
 
 @router.get("/items/{item_id}/routing", response=dict[str, Any])

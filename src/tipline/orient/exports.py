@@ -45,7 +45,6 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import stix2  # type: ignore[import-untyped]
-import stix2validator  # type: ignore[import-untyped]
 
 # Fixed once and for all: changing it renames every exported object.
 STIX_NAMESPACE = uuid.UUID("8fdbef0e-f52e-401b-a626-959e39f5b364")
@@ -309,10 +308,15 @@ def stix_bundle(items: Sequence[ExportItem], *, context: ExportContext, title: s
 def validate_stix(text: str) -> list[str]:
     """The STIX 2.1 errors in a bundle's JSON text, [] when valid; warnings are not errors.
 
-    Offline: the validator reads its bundled schemas from disk (their remote ``$id`` is
+    Needs the development dependency stix2-validator. Offline: the validator reads its
+    bundled schemas from disk (their remote ``$id`` is
     rewritten to the local path); only interop mode or a custom schema directory with
     remote references would fetch, and neither is used here.
     """
+    # stix2-validator is a development dependency (the tests check every export with it),
+    # and importing it takes seconds: only a caller that validates pays for it.
+    import stix2validator  # type: ignore[import-untyped]
+
     try:
         parsed = json.loads(text)
     except json.JSONDecodeError as exc:

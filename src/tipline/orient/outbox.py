@@ -25,7 +25,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
 from tipline.common.pipeline import retry_delay
-from tipline.harmonize.models import ReportItem
+from tipline.harmonize.models import Item, ReportItem
 from tipline.intake.core import MAX_EXCERPT_CHARS
 from tipline.intake.models import Report
 
@@ -307,9 +307,6 @@ def partner_body(d: Dispatch) -> dict[str, Any]:
     `POST /api/v1/reports` plus our assessment. Never our reporters' personal data."""
     item = d.item
     assert item is not None
-    first = (
-        ReportItem.objects.filter(item=item).order_by("id").values_list("as_reported", flat=True)
-    ).first()
     excerpt = (
         Report.objects.filter(report_items__item=item)
         .exclude(excerpt="")
@@ -320,15 +317,15 @@ def partner_body(d: Dispatch) -> dict[str, Any]:
     report: dict[str, Any] = {
         "category": item.theme,
         "description": (
-            f"Forwarded by {settings.HOTLINE_NAME} ({settings.HOME_COUNTRY}), "
+            f"Forwarded by {settings.HOTLINE_NAME} ({settings.COUNTRY}), "
             f"reference {_reference(d)}: {item.report_count} report(s) between "
             f"{item.first_reported_at:%Y-%m-%d} and {item.last_reported_at:%Y-%m-%d}."
         ),
-        "reporter": {"name": settings.HOTLINE_NAME[:200], "country": settings.HOME_COUNTRY},
+        "reporter": {"name": settings.HOTLINE_NAME[:200], "country": settings.COUNTRY},
         "occurred_at": item.first_reported_at.isoformat(),
     }
     if item.url:
-        report["urls"] = [first.strip() if first and "://" in first else item.url]
+        report["urls"] = [reported_url(item)]
     if excerpt:
         report["excerpt"] = excerpt[:MAX_EXCERPT_CHARS]
     return {
@@ -340,6 +337,16 @@ def partner_body(d: Dispatch) -> dict[str, Any]:
         },
         "reference": _reference(d),
     }
+
+
+def reported_url(item: Item) -> str:
+    """The address as first reported: the canonical URL identifies the item but drops
+    what a reader needs to reach it, such as the port."""
+    first = (
+        ReportItem.objects.filter(item=item).order_by("id").values_list("as_reported", flat=True)
+    ).first()
+    first = (first or "").strip()
+    return first if "://" in first else item.url
 
 
 # --- E-mail ---------------------------------------------------------------------------------
@@ -375,17 +382,19 @@ def _mail_context(d: Dispatch) -> dict[str, Any]:
     item = d.item
     assert item is not None
     takedown = Takedown.objects.filter(item=item).first()
+    # The first capture and the latest ones: a reminder shows the check that saw it online.
+    captures = list(item.captures.exclude(body_sha256="").order_by("fetched_at", "id"))
+    shown = captures if len(captures) <= 5 else [captures[0], *captures[-4:]]
     return {
         "reference": _reference(d),
         "hotline": settings.HOTLINE_NAME,
         "item": item,
-        "url": item.url,
+        "url": reported_url(item),
         "sequence": d.sequence,
         "first_notice_at": takedown.first_notice_at if takedown else None,
         "flag": d.flag,
         "evidence": [
-            {"when": c.fetched_at, "status": c.status, "sha256": c.body_sha256}
-            for c in item.captures.exclude(body_sha256="").order_by("fetched_at")[:5]
+            {"when": c.fetched_at, "status": c.status, "sha256": c.body_sha256} for c in shown
         ],
         "reports": item.report_count,
     }
@@ -400,6 +409,8 @@ def _after_sent(d: Dispatch, now: datetime) -> None:
     if d.item_id is None:
         return
     if d.kind == DispatchKind.NOTICE:
+        if Takedown.objects.filter(item_id=d.item_id, state=TakedownState.REMOVED).exists():
+            return  # sent while the content was being found gone: nothing to follow
         takedown, _ = Takedown.objects.get_or_create(
             item_id=d.item_id,
             defaults={

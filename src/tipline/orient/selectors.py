@@ -37,7 +37,7 @@ def hosting_class(country: str, partners: set[str]) -> str:
     """Where a country stands for routing: our own, a partner's, one without a hotline."""
     if not country:
         return "unknown"
-    if country == settings.HOME_COUNTRY:
+    if country == settings.COUNTRY:
         return "home"
     return "partner" if country in partners else "none"
 

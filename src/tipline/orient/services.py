@@ -65,7 +65,10 @@ def rules_current() -> tuple[list[core.Rule], str]:
 
 @transaction.atomic
 def rules_replace(*, rules: Sequence[core.Rule]) -> int:
-    """Replace every rule by these (a YAML import); items are routed again as they move."""
+    """Replace every rule by these (a YAML import); items are routed again as they move.
+    An empty set is refused: it would hold every item without a word."""
+    if not rules:
+        raise OrientError("no rule in the file: every item would be held; nothing was changed")
     Rule.objects.all().delete()
     for position, rule in enumerate(rules, start=1):
         data = core.rule_to_dict(rule)
@@ -97,6 +100,16 @@ def partner_save(
 ) -> Destination:
     """Add a partner hotline, or update its address and keys (after they rotate)."""
     checked = exchange.check_public_jwks(jwks)
+    other = (
+        Destination.objects.filter(kind=DestinationKind.PARTNER, instance_id=instance_id)
+        .exclude(code=code)
+        .first()
+    )
+    if other is not None:
+        raise OrientError(
+            f"instance {instance_id} is already partner {other.code}: update that one "
+            f"(--code {other.code}) instead of adding it twice"
+        )
     country = country.strip().upper()
     if len(country) != 2 or not country.isalpha():
         raise OrientError(f"country {country!r}: expected an ISO 3166 alpha-2 code such as DE")
@@ -174,7 +187,8 @@ def _facts_key(facts: core.ItemFacts, rules_key: str) -> str:
 
 def items_route(*, item_ids: Sequence[int], now: datetime | None = None) -> int:
     """Route items by the rules in force; only items whose facts (or the rules) changed
-    get a new decision. Returns how many did."""
+    get a new decision. Returns how many did. A batch costs a handful of queries; only
+    decisions that send something, or items with proposals, cost more."""
     if not item_ids:
         return 0
     now = now or timezone.now()
@@ -183,20 +197,19 @@ def items_route(*, item_ids: Sequence[int], now: datetime | None = None) -> int:
         list(Item.objects.select_for_update().filter(id__in=item_ids).order_by("id").values("id"))
         facts = selectors.item_facts(item_ids)
         rules, rules_key = rules_current()
-        current = {
-            r.item_id: r for r in Routing.objects.filter(item_id__in=item_ids, is_current=True)
-        }
-        changed = 0
+        current = dict(
+            Routing.objects.filter(item_id__in=item_ids, is_current=True).values_list(
+                "item_id", "facts_key"
+            )
+        )
+        decided: list[tuple[core.ItemFacts, core.Decision, Routing]] = []
         for item_id in sorted(facts):
             f = facts[item_id]
             key = _facts_key(f, rules_key)
-            previous = current.get(item_id)
-            if previous is not None and previous.facts_key == key:
+            if current.get(item_id) == key:
                 continue
             decision = core.route(f, rules)
-            if previous is not None:
-                Routing.objects.filter(id=previous.id).update(is_current=False)
-            routing = Routing.objects.create(
+            routing = Routing(
                 item_id=item_id,
                 facts=dataclasses.asdict(f),
                 facts_key=key,
@@ -207,9 +220,22 @@ def items_route(*, item_ids: Sequence[int], now: datetime | None = None) -> int:
                 close_as=decision.close_as,
                 decided_at=now,
             )
-            _reconcile(routing, decision, f, now)
-            changed += 1
-    return changed
+            decided.append((f, decision, routing))
+        if not decided:
+            return 0
+        changed_ids = [f.item_id for f, _, _ in decided]
+        Routing.objects.filter(item_id__in=changed_ids, is_current=True).update(is_current=False)
+        Routing.objects.bulk_create([r for _, _, r in decided])
+        proposals = set(
+            Dispatch.objects.filter(
+                item_id__in=changed_ids, state=DispatchState.PROPOSED
+            ).values_list("item_id", flat=True)
+        )
+        for f, decision, routing in decided:
+            sends = any(a.do in ("dispatch", "notice", "escalate") for a in decision.actions)
+            if sends or f.item_id in proposals:
+                _reconcile(routing, decision, f, now)
+    return len(decided)
 
 
 def _reconcile(
@@ -435,16 +461,25 @@ def dispatch_acknowledge(*, dispatch_id: int, reference: str = "") -> Dispatch:
     return d
 
 
-def item_removed(*, item_id: int, how: str, when: datetime | None = None) -> Takedown:
+def item_removed(
+    *, item_id: int, how: str, when: datetime | None = None, since: datetime | None = None
+) -> Takedown:
     """The content is gone (a re-check saw it, the host or a partner said so, an analyst
-    checked): the takedown closes with its time, partners that sent it are told."""
+    checked): the takedown closes with its time, notices not sent yet are cancelled, and
+    partners that sent the item are told. `since` is when we first acted on it, for a
+    takedown we did not notice ourselves (a partner's removal counts from our dispatch)."""
     now = timezone.now()
     when = when or now
     with transaction.atomic():
         item = Item.objects.select_for_update().get(id=item_id)
         takedown, _ = Takedown.objects.get_or_create(
             item=item,
-            defaults={"host": item.host, "state": TakedownState.OPEN, "opened_at": when},
+            defaults={
+                "host": item.host,
+                "state": TakedownState.OPEN,
+                "opened_at": since or when,
+                "first_notice_at": None,
+            },
         )
         if takedown.state != TakedownState.REMOVED:
             takedown.state = TakedownState.REMOVED
@@ -452,6 +487,12 @@ def item_removed(*, item_id: int, how: str, when: datetime | None = None) -> Tak
             takedown.removed_how = how[:200]
             takedown.next_check_at = None
             takedown.save(update_fields=["state", "removed_at", "removed_how", "next_check_at"])
+            Dispatch.objects.filter(
+                item_id=item_id,
+                kind=DispatchKind.NOTICE,
+                state__in=[DispatchState.PROPOSED, DispatchState.PENDING],
+                claimed_until__isnull=True,
+            ).update(state=DispatchState.CANCELLED, cancel_reason="content removed", closed_at=now)
             outbox.partner_statuses_queue(
                 item_id=item_id, status="content_removed", now=now, removed_at=when.isoformat()
             )
@@ -580,7 +621,11 @@ def _receive_status(sender: Destination, message: exchange.Message, now: datetim
         received_at=now,
     )
     if status == "content_removed" and d.item_id is not None:
-        item_removed(item_id=d.item_id, how=f"partner {sender.code} reported it removed")
+        item_removed(
+            item_id=d.item_id,
+            how=f"partner {sender.code} reported it removed",
+            since=d.sent_at or d.created_at,
+        )
     return str(d.envelope_id)
 
 

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
 from tipline.analyze.jobs import capture_item_run
@@ -29,19 +30,32 @@ def takedowns_due(*, now: datetime | None = None, limit: int = 500) -> list[int]
     )
 
 
+# How long a check holds its takedown: no other check of it starts meanwhile.
+CHECK_LEASE = timedelta(minutes=10)
+
+
 def takedown_check(*, takedown_id: int, now: datetime | None = None) -> str:
-    """Check one page once; return what was seen, in words."""
+    """Check one page once; return what was seen, in words. The takedown is claimed first
+    (two workers never check it at once), and what the check saw is recorded on the row
+    as it is after the fetch (an analyst may have closed it meanwhile)."""
     now = now or timezone.now()
-    takedown = Takedown.objects.select_related("item").get(id=takedown_id)
-    if takedown.state != TakedownState.OPEN:
-        return f"already {takedown.state}"
-    capture = capture_item_run(item_id=takedown.item_id, attempt=takedown.checks + 1)
+    claimed = Takedown.objects.filter(
+        id=takedown_id, state=TakedownState.OPEN, next_check_at__lte=now
+    ).update(next_check_at=now + CHECK_LEASE)
+    if not claimed:
+        state = Takedown.objects.filter(id=takedown_id).values_list("state", flat=True).first()
+        return (
+            "not due: another check holds it"
+            if state == TakedownState.OPEN
+            else (f"already {state}")
+        )
+    item_id = Takedown.objects.values_list("item_id", flat=True).get(id=takedown_id)
+    capture = capture_item_run(item_id=item_id, attempt=1)
     if capture.status in GONE:
         seen = f"HTTP {capture.status}: gone"
-        Takedown.objects.filter(id=takedown.id).update(
-            checks=takedown.checks + 1, last_check_at=now, last_check=seen
-        )
-        item_removed(item_id=takedown.item_id, how=f"re-check saw {seen}", when=now)
+        Takedown.objects.filter(id=takedown_id).update(last_check_at=now, last_check=seen)
+        Takedown.objects.filter(id=takedown_id).update(checks=F("checks") + 1)
+        item_removed(item_id=item_id, how=f"re-check saw {seen}", when=now)
         return seen
     if capture.error:
         # A site that does not answer may be down for an hour: only an answer that the
@@ -50,12 +64,14 @@ def takedown_check(*, takedown_id: int, now: datetime | None = None) -> str:
     else:
         seen = f"HTTP {capture.status}: still online"
     with transaction.atomic():
-        Takedown.objects.filter(id=takedown.id).update(
-            checks=takedown.checks + 1,
-            last_check_at=now,
-            last_check=seen,
-            next_check_at=now + timedelta(seconds=settings.TAKEDOWN_CHECK_S),
-        )
+        takedown = Takedown.objects.select_for_update().select_related("item").get(id=takedown_id)
+        if takedown.state != TakedownState.OPEN:
+            return f"{seen}, but it was closed meanwhile ({takedown.removed_how})"
+        takedown.checks += 1
+        takedown.last_check_at = now
+        takedown.last_check = seen
+        takedown.next_check_at = now + timedelta(seconds=settings.TAKEDOWN_CHECK_S)
+        takedown.save(update_fields=["checks", "last_check_at", "last_check", "next_check_at"])
         if not capture.error:
             _follow_up(takedown, now)
     return seen
@@ -74,8 +90,9 @@ def _follow_up(takedown: Takedown, now: datetime) -> None:
                 item_id=takedown.item_id,
                 subject=f"Takedown escalation: item {takedown.item_id} still online",
                 text=(
-                    f"{takedown.item.url} is still online after {takedown.notices} notices "
-                    f"to its host ({takedown.host}, {takedown.country or 'country unknown'}); "
+                    f"{outbox.reported_url(takedown.item)} is still online after "
+                    f"{takedown.notices} notices to its host ({takedown.host}, "
+                    f"{takedown.country or 'country unknown'}); "
                     f"first notice {takedown.first_notice_at:%Y-%m-%d %H:%M} UTC. "
                     "Escalate to the competent office or the host's upstream provider."
                 ),

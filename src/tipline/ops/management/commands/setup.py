@@ -10,8 +10,10 @@ from tipline.orient import keys
 
 
 class Command(BaseCommand):
-    help = "Migrate the database, load reference data, make this instance's exchange keys, and "
+    help = (
+        "Migrate the database, load reference data, make this instance's exchange keys, and "
         "create the first analyst login."
+    )
 
     def handle(self, *args: Any, **options: Any) -> None:
         call_command("migrate", interactive=False, verbosity=0)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sys
 from argparse import ArgumentParser
 from pathlib import Path
 from typing import Any
@@ -51,7 +50,7 @@ class Command(BaseCommand):
             )
             self.stdout.write(exports.stix_bundle(items, context=context, title=title))
         elif fmt == "csv":
-            sys.stdout.write(exports.items_csv(items))
+            self.stdout.write(exports.items_csv(items), ending="")
         else:
             if options["out"] is None:
                 raise CommandError("referral needs --out FILE.zip")

@@ -38,5 +38,8 @@ class Command(BaseCommand):
             rules = core.rules_from_yaml(text)
         except core.RuleError as exc:
             raise CommandError(f"{name}: {exc}; nothing was changed") from exc
-        count = services.rules_replace(rules=rules)
+        try:
+            count = services.rules_replace(rules=rules)
+        except services.OrientError as exc:
+            raise CommandError(f"{name}: {exc}") from exc
         self.stdout.write(f"{count} rule(s) in force; items are routed again as they move")

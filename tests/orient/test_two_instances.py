@@ -1,0 +1,325 @@
+"""Two Tipline instances on loopback — two servers, two databases — exchanging a report:
+it reaches the partner once, the partner's receipt closes our outbox row, the partner's
+"assessed" and "content removed" come back; with the partner down for a while, or killed
+between storing an envelope and answering, each dispatch still arrives exactly once."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from ..conftest import start_tipline, wait_for
+from ..ops.test_serve import free_port
+
+pytestmark = pytest.mark.slow
+
+if os.environ.get("TIPLINE_DATABASE_URL", "").startswith("postgres"):
+    pytest.skip(
+        "both instances run on their own SQLite data dirs; once per suite is enough",
+        allow_module_level=True,
+    )
+
+
+@dataclass
+class Instance:
+    """One Tipline: its data dir, database, server process and staff tokens."""
+
+    name: str
+    country: str
+    root: Path
+    port: int = field(default_factory=free_port)
+    extra_env: dict[str, str] = field(default_factory=dict)
+    process: subprocess.Popen[bytes] | None = None
+    analyst_token: str = ""
+    provider_token: str = ""
+
+    @property
+    def instance_id(self) -> str:
+        return f"tipline.{self.country.lower()}.example"
+
+    @property
+    def base(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def env(self) -> dict[str, str]:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("TIPLINE_")}
+        env.update(
+            TIPLINE_DATA_DIR=str(self.root),
+            TIPLINE_ANALYZE_NETWORK="off",  # no test reaches the internet
+            TIPLINE_WORKER_POLL_S="0.2",
+            TIPLINE_INSTANCE_ID=self.instance_id,
+            TIPLINE_COUNTRY=self.country,
+            TIPLINE_HOTLINE_NAME=f"Demo hotline {self.country} (fictional)",
+            TIPLINE_OUTBOX_RETRY_BASE_S="1",
+            TIPLINE_OUTBOX_RETRY_MAX_S="2",
+            TIPLINE_OUTBOX_TIMEOUT_S="10",
+        )
+        env.update(self.extra_env)
+        return env
+
+    def run(self, *args: str) -> str:
+        done = subprocess.run(
+            [sys.executable, "-m", "tipline.cli", *args],
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert done.returncode == 0, done.stderr
+        return done.stdout
+
+    def start(self, **extra_env: str) -> None:
+        self.extra_env = extra_env
+        self.process = start_tipline(
+            "serve", "--port", str(self.port), env=self.env, log=self.root / "serve.log"
+        )
+
+        def up() -> bool:
+            try:
+                return bool(httpx.get(f"{self.base}/healthz").json()["workers"]["alive"] >= 1)
+            except (httpx.HTTPError, ValueError, KeyError):
+                return False
+
+        wait_for(up, 60, f"{self.name} to serve")
+
+    def kill(self) -> None:
+        """SIGKILL the server and its workers: no goodbye, no cleanup."""
+        assert self.process is not None
+        for pid in _children(self.process.pid):
+            os.kill(pid, signal.SIGKILL)
+        self.process.kill()
+        self.process.wait(10)
+
+    def api(self, method: str, path: str, *, token: str = "", **kwargs: Any) -> Any:
+        headers = {"Authorization": f"Bearer {token or self.analyst_token}"}
+        response = httpx.request(method, f"{self.base}/api/v1{path}", headers=headers, **kwargs)
+        assert response.status_code < 300, (path, response.status_code, response.text)
+        return response.json()
+
+    def sql(self, query: str, *params: Any) -> list[tuple[Any, ...]]:
+        with sqlite3.connect(f"file:{self.root / 'tipline.sqlite3'}?mode=ro", uri=True) as db:
+            return list(db.execute(query, params))
+
+    def partner_reports(self) -> int:
+        return int(self.sql("select count(*) from intake_report where channel='partner'")[0][0])
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for proc in Path("/proc").iterdir():
+        try:
+            cmdline = (proc / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if b"--parent-pid" in cmdline and str(pid).encode() in cmdline:
+            found.append(int(proc.name))
+    return found
+
+
+@pytest.fixture(scope="module")
+def pair(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Instance, Instance]]:
+    """Hotline A (France) and its partner B (Germany), each knowing the other's keys."""
+    a = Instance("A", "FR", tmp_path_factory.mktemp("a"))
+    b = Instance("B", "DE", tmp_path_factory.mktemp("b"))
+    for me in (a, b):
+        me.run("setup")
+        me.analyst_token = me.run("tokens", "add", "--user", "analyst", "--scope", "analyst")
+        me.analyst_token = me.analyst_token.split()[-1]
+        me.provider_token = me.run("providers", "add", "Example Platform").split()[-1]
+        (me.root / "keys.json").write_text(me.run("keys", "show"))
+    for me, other in ((a, b), (b, a)):
+        me.run(
+            "partners",
+            "add",
+            "--code",
+            f"partner-{other.country.lower()}",
+            "--name",
+            f"Demo hotline {other.country} (fictional)",
+            "--country",
+            other.country,
+            "--url",
+            f"{other.base}/api/v1/exchange/inbox",
+            "--keys",
+            str(other.root / "keys.json"),
+        )
+    a.start()
+    b.start()
+    yield a, b
+    for me in (a, b):
+        if me.process and me.process.poll() is None:
+            me.process.send_signal(signal.SIGTERM)
+            try:
+                me.process.wait(30)
+            except subprocess.TimeoutExpired:
+                me.kill()
+        log = (me.root / "serve.log").read_text()
+        assert "Traceback" not in log, log
+
+
+def report_on_a(a: Instance, url: str) -> int:
+    """A provider reports a page to A; returns A's item id once the report is oriented."""
+    created = httpx.post(
+        f"{a.base}/api/v1/reports",
+        headers={"Authorization": f"Bearer {a.provider_token}"},
+        json={
+            "urls": [url],
+            "excerpt": "Neu in der Stadt, heute Abend, 100 Rosen",
+            "category": "sex ad",
+        },
+    )
+    assert created.status_code == 201, created.text
+    rid = created.json()["id"]
+    auth = a.provider_token
+
+    def oriented() -> bool:
+        return bool(a.api("GET", f"/reports/{rid}", token=auth)["state"] == "oriented")
+
+    wait_for(oriented, 30, "the report to be oriented on A")
+    [item_id] = a.api("GET", f"/reports/{rid}", token=auth)["item_ids"]
+    return int(item_id)
+
+
+def partner_dispatch(a: Instance, item_id: int) -> dict[str, Any]:
+    routing = a.api("GET", f"/items/{item_id}/routing")
+    [d] = [d for d in routing["dispatches"] if d["destination"] == "partner-de"]
+    return dict(d)
+
+
+def send_to_b(a: Instance, url: str, host: str) -> int:
+    """Report on A a page hosted in B's country, assess it: A's outbox holds a dispatch
+    to B. Returns A's item id."""
+    item_id = report_on_a(a, url)
+    a.api("POST", f"/hosts/{host}/hosting", json={"country": "DE"})
+    wait_for(
+        lambda: any(
+            d["destination"] == "partner-de"
+            for d in a.api("GET", f"/items/{item_id}/routing")["dispatches"]
+        ),
+        30,
+        "A to route the item to partner-de",
+    )
+    assert partner_dispatch(a, item_id)["state"] == "proposed"
+    a.api(
+        "POST",
+        f"/items/{item_id}/assess",
+        json={"theme": "trafficking", "classification": "national"},
+    )
+    return item_id
+
+
+def b_item_for(b: Instance, envelope_id: str) -> int:
+    rows = b.sql(
+        "select ri.item_id from orient_inboundenvelope e "
+        "join harmonize_reportitem ri on ri.report_id = e.report_id "
+        "where e.envelope_id = ?",
+        envelope_id,
+    )
+    assert len(rows) == 1, rows
+    return int(rows[0][0])
+
+
+def test_a_report_assessed_on_a_reaches_b_once_and_b_answers_back(pair) -> None:
+    a, b = pair
+    item_id = send_to_b(a, "https://ads-de.example/anzeige/1", "ads-de.example")
+    wait_for(
+        lambda: partner_dispatch(a, item_id)["state"] == "acknowledged",
+        30,
+        "B's receipt to close A's outbox row",
+    )
+    dispatch = partner_dispatch(a, item_id)
+    assert b.partner_reports() == 1
+    [(receipt, _channel, urls)] = b.sql(
+        "select receipt, channel, urls from intake_report where channel='partner'"
+    )
+    assert dispatch["reference"] == receipt  # B's own reference for it, in B's signed receipt
+    assert json.loads(urls) == ["https://ads-de.example/anzeige/1"]
+    # B never learns who reported it to A.
+    [(name, email)] = b.sql("select reporter_name, reporter_email from intake_report")
+    assert (name, email) == ("Demo hotline FR (fictional)", "")
+
+    # B's analysts assess it, then find it gone: A hears both.
+    wait_for(
+        lambda: b.sql("select state from intake_report")[0][0] == "oriented",
+        30,
+        "B to process the incoming report",
+    )
+    b_item = b_item_for(b, dispatch["envelope_id"])
+    b.api(
+        "POST",
+        f"/items/{b_item}/assess",
+        json={"theme": "trafficking", "classification": "national"},
+    )
+    b.api("POST", f"/items/{b_item}/removed", json={"note": "host confirmed removal"})
+    wait_for(
+        lambda: (
+            [u["status"] for u in partner_dispatch(a, item_id)["updates"]]
+            == ["assessed", "content_removed"]
+        ),
+        30,
+        "B's status updates to reach A",
+    )
+    takedown = a.api("GET", f"/items/{item_id}/routing")["takedown"]
+    assert takedown["state"] == "removed"
+    assert takedown["removed_how"] == "partner partner-de reported it removed"
+    assert b.partner_reports() == 1
+
+
+def test_with_b_down_the_dispatch_waits_and_arrives_once_when_b_returns(pair) -> None:
+    a, b = pair
+    before = b.partner_reports()
+    b.kill()
+    item_id = send_to_b(a, "https://ads-de.example/anzeige/2", "ads-de.example")
+    wait_for(
+        lambda: partner_dispatch(a, item_id)["attempts"] >= 2,
+        30,
+        "A to try B and fail twice",
+    )
+    d = partner_dispatch(a, item_id)
+    assert d["state"] == "pending"
+    assert "no answer from" in d["last_error"]
+    b.start()
+    wait_for(
+        lambda: partner_dispatch(a, item_id)["state"] == "acknowledged",
+        30,
+        "the dispatch to arrive once B is back",
+    )
+    assert b.partner_reports() == before + 1
+
+
+def test_b_killed_between_storing_and_answering_still_gets_each_dispatch_once(pair) -> None:
+    a, b = pair
+    before = b.partner_reports()
+    b.kill()
+    b.start(TIPLINE_EXCHANGE_TEST_DELAY_S="5")  # stores, then waits before answering
+    item_id = send_to_b(a, "https://ads-de.example/anzeige/3", "ads-de.example")
+    wait_for(lambda: b.partner_reports() == before + 1, 30, "B to store the envelope")
+    b.kill()  # A is still waiting for B's answer: it never comes
+    wait_for(
+        lambda: partner_dispatch(a, item_id)["attempts"] >= 1,
+        30,
+        "A to record the failed attempt",
+    )
+    assert partner_dispatch(a, item_id)["state"] == "pending"
+    b.start()
+    wait_for(
+        lambda: partner_dispatch(a, item_id)["state"] == "acknowledged",
+        30,
+        "A to deliver again and get B's receipt",
+    )
+    assert b.partner_reports() == before + 1  # stored once: the retry was a duplicate
+    envelope = partner_dispatch(a, item_id)["envelope_id"]
+    assert b.sql("select count(*) from orient_inboundenvelope where envelope_id=?", envelope) == [
+        (1,)
+    ]
