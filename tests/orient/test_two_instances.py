@@ -323,3 +323,60 @@ def test_b_killed_between_storing_and_answering_still_gets_each_dispatch_once(pa
     assert b.sql("select count(*) from orient_inboundenvelope where envelope_id=?", envelope) == [
         (1,)
     ]
+
+
+def test_b_refuses_forged_tampered_replayed_and_unknown_envelopes_over_http(pair) -> None:
+    """The test speaks as A with A's own keys (read from A's database), then as a forger."""
+    from datetime import UTC, datetime
+
+    from tipline.orient import exchange
+
+    a, b = pair
+    [(kid, jwk)] = a.sql(
+        "select kid, private_jwk from orient_instancekey where use='sig' and retired_at is null"
+    )
+    a_sig = exchange.KeyPair(kid=kid, use="sig", jwk=json.loads(jwk))
+    b_keys = httpx.get(f"{b.base}/api/v1/exchange/jwks").json()
+    assert all("d" not in k for k in b_keys["keys"])
+    before = b.partner_reports()
+
+    def sealed(signing_key: exchange.KeyPair, iss: str = a.instance_id) -> str:
+        return exchange.seal(
+            type="report",
+            iss=iss,
+            aud=b.instance_id,
+            envelope_id=f"test-{os.urandom(6).hex()}",
+            body={"report": {"urls": ["https://ads-de.example/anzeige/99"], "category": "csam"}},
+            signing_key=signing_key,
+            recipient_jwks={"keys": b_keys["keys"]},
+            now=datetime.now(UTC),
+        )
+
+    def post(token: str) -> httpx.Response:
+        return httpx.post(
+            f"{b.base}/api/v1/exchange/inbox",
+            content=token,
+            headers={"Content-Type": "application/jose"},
+        )
+
+    good = sealed(a_sig)
+    assert post(good).status_code == 200
+    replayed = post(good)
+    assert (replayed.status_code, replayed.headers["X-Tipline-Refusal"]) == (409, "replayed")
+    forger = exchange.new_signing_key(datetime.now(UTC))
+    forged = exchange.KeyPair(kid=a_sig.kid, use="sig", jwk={**forger.jwk, "kid": a_sig.kid})
+    refused = post(sealed(forged))
+    assert (refused.status_code, refused.headers["X-Tipline-Refusal"]) == (403, "bad_signature")
+    parts = sealed(a_sig).split(".")
+    parts[4] = ("A" if parts[4][0] != "A" else "B") + parts[4][1:]  # the GCM tag
+    tampered = post(".".join(parts))
+    assert (tampered.status_code, tampered.headers["X-Tipline-Refusal"]) == (400, "malformed")
+    stranger = post(sealed(forger, iss="tipline.zz.example"))
+    assert (stranger.status_code, stranger.headers["X-Tipline-Refusal"]) == (
+        403,
+        "unknown_sender",
+    )
+    assert b.partner_reports() == before + 1  # only the good one
+    log = (b.root / "serve.log").read_text()
+    for code in ("replayed", "bad_signature", "malformed", "unknown_sender"):
+        assert f"envelope refused ({code})" in log
