@@ -42,7 +42,7 @@ def hosted(host: str, country: str, abuse: str = "") -> None:
 
 @pytest.fixture
 def analyst(db: Any) -> User:
-    return User.objects.create_user("ana", password="x")
+    return User.objects.create_user("ana", password="x", is_staff=True)
 
 
 @pytest.fixture

@@ -542,3 +542,12 @@ def test_route_never_fails_and_always_says_why(item: ItemFacts, rules: list[Rule
 def test_any_valid_rule_round_trips_through_yaml(rules: list[Rule]) -> None:
     named = [dataclasses.replace(r, name=f"r{i}") for i, r in enumerate(rules)]
     assert core.rules_from_yaml(core.rules_to_yaml(named)) == named
+
+
+def test_texts_are_one_line_so_they_survive_a_yaml_round_trip() -> None:
+    """Found by hypothesis: YAML reads U+0085 as a line break."""
+    rule = core.rule_from_dict(
+        {"name": "r", "description": "two\nlines", "then": [{"do": "hold", "flag": "0\x850"}]}
+    )
+    assert (rule.description, rule.then[0].flag) == ("two lines", "0 0")
+    assert core.rules_from_yaml(core.rules_to_yaml([rule])) == [rule]

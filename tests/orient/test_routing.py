@@ -238,3 +238,60 @@ def test_the_provider_sees_where_its_report_went_but_not_police_referrals(api) -
             "dispatches": [{"to": "host", "state": "proposed"}],
         }
     ]
+
+
+def test_an_analyst_works_an_item_through_the_api(analyst) -> None:
+    from django.test import Client
+
+    from tipline.intake.services import staff_token_create
+
+    _, token = staff_token_create(user=analyst, name="api", scopes=["analyst"])
+    client = Client(headers={"Authorization": f"Bearer {token}"})
+    item = report_page("https://api-flow.example/x")
+    stated = client.post(
+        "/api/v1/hosts/api-flow.example/hosting",
+        {"country": "fr", "abuse_email": "abuse@api-flow.example"},
+        content_type="application/json",
+    )
+    assert stated.status_code == 200, stated.content
+    assert stated.json()["country"] == "FR"
+    drain()
+    routing = client.get(f"/api/v1/items/{item.id}/routing").json()
+    assert routing["routing"]["rules"] == ["hosted-at-home"]
+    assert {d["waiting_for"] for d in routing["dispatches"]} == {
+        "waiting for an analyst's assessment"
+    }
+    assessed = client.post(
+        f"/api/v1/items/{item.id}/assess",
+        {"theme": "trafficking", "classification": "national"},
+        content_type="application/json",
+    )
+    assert assessed.status_code == 200
+    drain()
+    referral = next(
+        d
+        for d in client.get(f"/api/v1/items/{item.id}/routing").json()["dispatches"]
+        if d["kind"] == "dispatch"
+    )
+    assert referral["state"] == "sent"
+    ack = client.post(
+        f"/api/v1/dispatches/{referral['id']}/acknowledge",
+        {"reference": "PJ-2026-0042"},
+        content_type="application/json",
+    )
+    assert ack.status_code == 200
+    assert (ack.json()["state"], ack.json()["reference"]) == ("acknowledged", "PJ-2026-0042")
+    again = client.post(
+        f"/api/v1/dispatches/{referral['id']}/acknowledge", {}, content_type="application/json"
+    )
+    assert again.status_code == 409
+    assert "only sent ones are acknowledged" in again.json()["detail"]
+    missing = client.get("/api/v1/items/999999/routing")
+    assert (missing.status_code, missing.json()["detail"]) == (404, "there is no item 999999")
+    bad_country = client.post(
+        "/api/v1/hosts/api-flow.example/hosting",
+        {"country": "F1"},
+        content_type="application/json",
+    )
+    assert bad_country.status_code == 422
+    assert "ISO 3166" in bad_country.json()["detail"]

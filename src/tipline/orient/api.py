@@ -175,6 +175,23 @@ def dispatch_cancel(request: HttpRequest, dispatch_id: int, body: CancelIn) -> d
     )
 
 
+class AcknowledgeIn(Schema):
+    reference: str = Field("", max_length=200, description="The office's own reference")
+
+
+@router.post("/dispatches/{dispatch_id}/acknowledge", response=dict[str, Any])
+def dispatch_acknowledge(
+    request: HttpRequest, dispatch_id: int, body: AcknowledgeIn
+) -> dict[str, Any]:
+    """An office confirmed, by other means (a liaison officer, a reply), that it has the
+    referral we e-mailed."""
+    return selectors.dispatch_view(
+        services.dispatch_acknowledge(
+            dispatch_id=_dispatch_id(dispatch_id), reference=body.reference
+        )
+    )
+
+
 @router.get("/outbox/problems", response=list[dict[str, Any]])
 def outbox_problems(request: HttpRequest) -> list[dict[str, Any]]:
     """Messages refused by their receiver or given up on: the console's alerts."""

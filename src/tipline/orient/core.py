@@ -241,7 +241,9 @@ def _text(data: Mapping[str, Any], key: str, label: str, field: str) -> str:
         return ""
     if not isinstance(value, str):
         raise RuleError(f'{label}: field "{field}" expects text, got {_shown(value)}.')
-    return value.strip()
+    # One line for analysts: every run of whitespace (line breaks, U+0085, U+2028…) is one
+    # space, so the text reads the same after a YAML round trip.
+    return " ".join(value.split())
 
 
 def _action_from(data: object, label: str, index: int) -> Action:
