@@ -20,6 +20,7 @@ from django.utils import timezone
 from tipline.harmonize.models import Item
 from tipline.harmonize.services import item_assess
 from tipline.harmonize.taxonomy import Classification, Theme
+from tipline.harmonize.urls import registrable_domain
 from tipline.intake.choices import Channel
 from tipline.intake.core import IntakeError, parse_report
 from tipline.intake.services import Received, reports_receive
@@ -631,5 +632,7 @@ def _receive_status(sender: Destination, message: exchange.Message, now: datetim
 
 def hosting_changed(*, host: str) -> int:
     """A host's lookup finished: its items are routed again on what it found."""
-    ids = list(Item.objects.filter(host=host).values_list("id", flat=True)[:10_000])
+    # Items are indexed by registrable domain, not host: narrow by it first.
+    domain = registrable_domain(host) or ""
+    ids = list(Item.objects.filter(domain=domain, host=host).values_list("id", flat=True)[:10_000])
     return items_route(item_ids=ids)
