@@ -38,6 +38,8 @@ EDIT_ROUTING = (
     "orient.add_destination",
     "orient.change_destination",
 )
+# Supervisors search and export the audit log; nobody changes it.
+READ_AUDIT = ("common.view_auditrecord",)
 PERMISSIONS: dict[str, tuple[str, ...]] = {
     ANALYST: (*READ_INTAKE, *READ_CROSSREF, *READ_ORIENT),
     SENIOR_ANALYST: (*READ_INTAKE, *READ_CROSSREF, *READ_ORIENT, *EDIT_ALLOWLIST),
@@ -47,6 +49,7 @@ PERMISSIONS: dict[str, tuple[str, ...]] = {
         *READ_ORIENT,
         *EDIT_ALLOWLIST,
         *EDIT_ROUTING,
+        *READ_AUDIT,
         "intake.view_provider",
     ),
     ADMIN: (
@@ -55,6 +58,7 @@ PERMISSIONS: dict[str, tuple[str, ...]] = {
         *READ_ORIENT,
         *EDIT_ALLOWLIST,
         *EDIT_ROUTING,
+        *READ_AUDIT,
         "intake.view_provider",
     ),
     LIAISON: (),

@@ -10,6 +10,7 @@ from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
+from tipline.common.admin import AuditedAdmin
 from tipline.intake.admin import ReadOnly
 
 from . import services
@@ -17,7 +18,7 @@ from .models import AllowedValue, CommonValue, Link, Network, NetworkEvent
 
 
 @admin.register(AllowedValue)
-class AllowedValueAdmin(admin.ModelAdmin):
+class AllowedValueAdmin(AuditedAdmin, admin.ModelAdmin):
     list_display = ("kind", "value", "note", "created_at")
     list_filter = ("kind",)
     search_fields = ("value", "note")

@@ -24,6 +24,7 @@ from django.utils import timezone
 
 from tipline.analyze.matching import SyncedPDQIndex
 from tipline.analyze.models import Observable
+from tipline.common.audit import audit_record
 from tipline.common.bulk import chunked, insert_rows, select_in
 from tipline.harmonize.core import ItemKind, text_hash
 from tipline.harmonize.media import PDQ_MATCH_THRESHOLD, PDQ_QUALITY_FLOOR
@@ -762,6 +763,9 @@ def link_cut(*, link_id: int, by: AbstractBaseUser | None, reason: str) -> Link:
     link.changed_by = by  # type: ignore[assignment]
     link.reason = reason.strip()[:255]
     link.save(update_fields=["state", "changed_at", "changed_by", "reason"])
+    audit_record(
+        actor=by, action="link.cut", target=f"link:{link.pk}", detail={"reason": link.reason}
+    )
     if was_active:
         network = (
             Membership.objects.filter(item_id=link.item_a_id)
@@ -790,6 +794,12 @@ def common_value_decide(
     row.decided_by = by  # type: ignore[assignment]
     row.decided_at = now
     row.save(update_fields=["decision", "decided_by", "decided_at"])
+    audit_record(
+        actor=by,
+        action="common_value.decide",
+        target=f"{kind}:{value}"[:120],
+        detail={"decision": decision},
+    )
     if decision == CommonValue.Decision.RELEASED:
         _value_relink(kind=kind, value=value, now=now)
     return row

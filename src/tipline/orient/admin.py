@@ -12,6 +12,7 @@ from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
+from tipline.common.admin import AuditedAdmin
 from tipline.intake.admin import ReadOnly
 
 from . import exchange, services
@@ -59,7 +60,7 @@ class DestinationForm(forms.ModelForm):
 
 
 @admin.register(Destination)
-class DestinationAdmin(admin.ModelAdmin):
+class DestinationAdmin(AuditedAdmin, admin.ModelAdmin):
     form = DestinationForm
     list_display = ("code", "name", "kind", "country", "email", "endpoint_url", "is_active")
     list_filter = ("kind", "is_active", "country")
@@ -67,7 +68,7 @@ class DestinationAdmin(admin.ModelAdmin):
 
 
 @admin.register(Rule)
-class RuleAdmin(admin.ModelAdmin):
+class RuleAdmin(AuditedAdmin, admin.ModelAdmin):
     list_display = ("position", "name", "description", "final", "enabled", "updated_at")
     list_editable = ("enabled",)
     list_display_links = ("name",)
@@ -122,7 +123,11 @@ class DispatchAdmin(ReadOnly, admin.ModelAdmin):
 
     @admin.action(description="Retry (failed or undeliverable)")
     def retry(self, request: HttpRequest, queryset: QuerySet[Dispatch]) -> None:
-        self._each(request, queryset, lambda d: services.dispatch_retry(dispatch_id=d.id))
+        self._each(
+            request,
+            queryset,
+            lambda d: services.dispatch_retry(dispatch_id=d.id, user=request.user),  # type: ignore[arg-type]
+        )
 
     @admin.action(description="Cancel (not sent yet)")
     def cancel(self, request: HttpRequest, queryset: QuerySet[Dispatch]) -> None:

@@ -13,6 +13,7 @@ from ninja import Router, Schema, Status
 from pydantic import Field
 
 from tipline.analyze.services import hosting_record_by_hand
+from tipline.common.audit import audit_record
 from tipline.harmonize.models import Item
 from tipline.harmonize.taxonomy import Classification, Theme
 from tipline.intake.auth import StaffTokenAuth
@@ -122,6 +123,12 @@ def host_hosting(request: HttpRequest, host: str, body: HostingIn) -> dict[str, 
         )
     except ValueError as exc:
         raise services.OrientError(str(exc), status=422) from exc
+    audit_record(
+        actor=_user(request),
+        action="host.hosting",
+        target=f"host:{row.host}",
+        detail={"country": row.country, "abuse_email": row.abuse_email},
+    )
     return {"host": row.host, "country": row.country, "abuse_email": row.abuse_email}
 
 
@@ -129,6 +136,7 @@ def host_hosting(request: HttpRequest, host: str, body: HostingIn) -> dict[str, 
 def item_routing(request: HttpRequest, item_id: int) -> dict[str, Any]:
     """The item's routing decision with its rule and reason, its dispatches, its takedown."""
     _item_or_404(item_id)
+    audit_record(actor=_user(request), action="item.view", target=f"item:{item_id}")
     return selectors.item_routing(item_id)
 
 
@@ -146,7 +154,11 @@ def item_removed(request: HttpRequest, item_id: int, body: RemovedIn) -> dict[st
     """An analyst records that the content is gone (checked, or the host said so)."""
     _item_or_404(item_id)
     who = getattr(_user(request), "username", "an analyst")
-    services.item_removed(item_id=item_id, how=f"{who}: {body.note or 'checked by an analyst'}")
+    services.item_removed(
+        item_id=item_id,
+        how=f"{who}: {body.note or 'checked by an analyst'}",
+        user=_user(request),
+    )
     return selectors.item_routing(item_id)
 
 
@@ -187,7 +199,7 @@ def dispatch_acknowledge(
     referral we e-mailed."""
     return selectors.dispatch_view(
         services.dispatch_acknowledge(
-            dispatch_id=_dispatch_id(dispatch_id), reference=body.reference
+            dispatch_id=_dispatch_id(dispatch_id), reference=body.reference, user=_user(request)
         )
     )
 

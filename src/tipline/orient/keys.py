@@ -10,6 +10,8 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from tipline.common.audit import audit_record
+
 from . import exchange
 from .models import InstanceKey
 
@@ -37,6 +39,9 @@ def instance_keys_rotate() -> list[str]:
         pair = make(now)
         InstanceKey.objects.create(kid=pair.kid, use=use, private_jwk=pair.jwk, created_at=now)
         kids.append(pair.kid)
+    audit_record(
+        actor="tipline keys rotate", action="keys.rotate", target="keys", detail={"new": kids}
+    )
     return kids
 
 

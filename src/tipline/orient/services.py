@@ -17,6 +17,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from tipline.common.audit import audit_record
 from tipline.harmonize.models import Item
 from tipline.harmonize.services import item_assess
 from tipline.harmonize.taxonomy import Classification, Theme
@@ -71,6 +72,12 @@ def rules_replace(*, rules: Sequence[core.Rule]) -> int:
     if not rules:
         raise OrientError("no rule in the file: every item would be held; nothing was changed")
     Rule.objects.all().delete()
+    audit_record(
+        actor="tipline rules import",
+        action="rules.import",
+        target="rules",
+        detail={"rules": [r.name for r in rules]},
+    )
     for position, rule in enumerate(rules, start=1):
         data = core.rule_to_dict(rule)
         Rule.objects.create(
@@ -127,6 +134,12 @@ def partner_save(
             "language": language,
             "is_active": True,
         },
+    )
+    audit_record(
+        actor="tipline partners add",
+        action="partner.save",
+        target=f"destination:{dest.code}",
+        detail={"instance_id": instance_id, "url": endpoint_url, "country": country},
     )
     return dest
 
@@ -348,6 +361,12 @@ def item_classify(
     now = timezone.now()
     with transaction.atomic():
         item_assess(item_id=item_id, theme=theme, classification=classification)
+        audit_record(
+            actor=user,
+            action="item.assess",
+            target=f"item:{item_id}",
+            detail={"theme": str(theme), "classification": str(classification)},
+        )
         items_route(item_ids=[item_id], now=now)
         outbox.partner_statuses_queue(
             item_id=item_id,
@@ -380,7 +399,7 @@ def dispatch_propose(
                 f"item {item_id} already has a {kind} to {dest.code} (#{same.first().id})",  # type: ignore[union-attr]
                 status=409,
             )
-        return Dispatch.objects.create(
+        d = Dispatch.objects.create(
             item_id=item_id,
             destination=dest,
             kind=kind,
@@ -390,6 +409,13 @@ def dispatch_propose(
             proposed_by_id=user.pk,
             created_at=now,
         )
+        audit_record(
+            actor=user,
+            action="dispatch.propose",
+            target=f"dispatch:{d.id}",
+            detail={"item": item_id, "destination": dest.code, "note": note[:200]},
+        )
+        return d
 
 
 @transaction.atomic
@@ -409,6 +435,7 @@ def dispatch_confirm(*, dispatch_id: int, user: AbstractBaseUser) -> Dispatch:
     d.waiting_for = ""
     d.queued_at = d.next_attempt_at = now
     d.save(update_fields=["confirmed_by", "state", "waiting_for", "queued_at", "next_attempt_at"])
+    audit_record(actor=user, action="dispatch.confirm", target=f"dispatch:{d.id}")
     outbox.deliver_soon([d.id])
     return d
 
@@ -428,11 +455,14 @@ def dispatch_cancel(*, dispatch_id: int, user: AbstractBaseUser | None, reason: 
     d.cancel_reason = (reason or "cancelled")[:300]
     d.closed_at = now
     d.save(update_fields=["state", "cancel_reason", "closed_at"])
+    audit_record(
+        actor=user, action="dispatch.cancel", target=f"dispatch:{d.id}", detail={"reason": reason}
+    )
     return d
 
 
 @transaction.atomic
-def dispatch_retry(*, dispatch_id: int) -> Dispatch:
+def dispatch_retry(*, dispatch_id: int, user: AbstractBaseUser | None = None) -> Dispatch:
     """Put a failed or undeliverable row back in the outbox (after fixing its destination)."""
     now = timezone.now()
     d = Dispatch.objects.select_for_update().get(id=dispatch_id)
@@ -442,12 +472,15 @@ def dispatch_retry(*, dispatch_id: int) -> Dispatch:
     d.queued_at = d.next_attempt_at = now
     d.closed_at = None
     d.save(update_fields=["state", "queued_at", "next_attempt_at", "closed_at"])
+    audit_record(actor=user, action="dispatch.retry", target=f"dispatch:{d.id}")
     outbox.deliver_soon([d.id])
     return d
 
 
 @transaction.atomic
-def dispatch_acknowledge(*, dispatch_id: int, reference: str = "") -> Dispatch:
+def dispatch_acknowledge(
+    *, dispatch_id: int, reference: str = "", user: AbstractBaseUser | None = None
+) -> Dispatch:
     """An office confirms by other means (a liaison officer, a reply e-mail) that it has
     the dispatch."""
     d = Dispatch.objects.select_for_update().get(id=dispatch_id)
@@ -459,11 +492,22 @@ def dispatch_acknowledge(*, dispatch_id: int, reference: str = "") -> Dispatch:
     d.acknowledged_at = timezone.now()
     d.reference = reference[:200] or d.reference
     d.save(update_fields=["state", "acknowledged_at", "reference"])
+    audit_record(
+        actor=user,
+        action="dispatch.acknowledge",
+        target=f"dispatch:{d.id}",
+        detail={"reference": d.reference},
+    )
     return d
 
 
 def item_removed(
-    *, item_id: int, how: str, when: datetime | None = None, since: datetime | None = None
+    *,
+    item_id: int,
+    how: str,
+    when: datetime | None = None,
+    since: datetime | None = None,
+    user: AbstractBaseUser | None = None,
 ) -> Takedown:
     """The content is gone (a re-check saw it, the host or a partner said so, an analyst
     checked): the takedown closes with its time, notices not sent yet are cancelled, and
@@ -497,6 +541,10 @@ def item_removed(
             outbox.partner_statuses_queue(
                 item_id=item_id, status="content_removed", now=now, removed_at=when.isoformat()
             )
+            if user is not None:
+                audit_record(
+                    actor=user, action="item.removed", target=f"item:{item_id}", detail={"how": how}
+                )
     return takedown
 
 
