@@ -9,6 +9,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 from unittest import mock
 
 import pytest
@@ -137,3 +138,15 @@ def processes() -> Iterator[list[subprocess.Popen[bytes]]]:
         if p.poll() is None:
             p.kill()
             p.wait(10)
+
+
+def staff_user(username: str, role: str = "analyst") -> Any:
+    """A staff member holding one role (a Django group with its permissions)."""
+    from django.contrib.auth.models import Group, User
+
+    from tipline.console import services as console
+
+    console.roles_ensure()
+    user = User.objects.create_user(username, is_staff=True)  # no password: no hashing cost
+    user.groups.add(Group.objects.get(name=role))
+    return user

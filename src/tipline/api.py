@@ -12,6 +12,7 @@ from ninja.errors import AuthenticationError, ValidationError
 from tipline.common.evidence import EvidenceStoreError
 from tipline.crossref.api import router as crossref_router
 from tipline.intake.api import router as intake_router
+from tipline.intake.auth import Forbidden
 from tipline.intake.core import FieldError, IntakeError, ReportIn
 from tipline.orient.api import EXCHANGE_STATUS, exchange_router
 from tipline.orient.api import router as orient_router
@@ -63,6 +64,11 @@ def on_evidence_store_error(request: HttpRequest, exc: EvidenceStoreError) -> Ht
     response = _error(request, 503, f"{exc}; nothing was stored, send the report again later", [])
     response["Retry-After"] = "60"
     return response
+
+
+@api.exception_handler(Forbidden)
+def on_forbidden(request: HttpRequest, exc: Forbidden) -> HttpResponse:
+    return _error(request, 403, str(exc), [])
 
 
 @api.exception_handler(OrientError)

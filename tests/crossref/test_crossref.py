@@ -27,6 +27,7 @@ from tipline.intake.choices import Channel
 from tipline.intake.models import Report
 
 from ..analyze.test_banks import encoded, picture
+from ..conftest import staff_user
 
 pytestmark = pytest.mark.django_db
 
@@ -386,7 +387,7 @@ def test_a_network_summary_counts_what_analysts_need(
 def analyst_client(db) -> Client:  # type: ignore[no-untyped-def]
     from tipline.intake.services import staff_token_create
 
-    user = User.objects.create_user("analyst", is_staff=True)
+    user = staff_user("analyst")
     _, token = staff_token_create(user=user, name="test", scopes=["analyst"])
     return Client(headers={"Authorization": f"Bearer {token}"})
 

@@ -18,12 +18,14 @@ from tipline.intake import selectors, services
 from tipline.intake.auth import ProviderAuth, StaffTokenAuth
 from tipline.intake.models import Provider, StaffToken
 
+from ..conftest import staff_user
+
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def analyst(django_user_model: type[User]) -> User:
-    return django_user_model.objects.create_user(username="camille", is_staff=True)
+    return staff_user("camille")
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ from tipline.orient import exchange
 from tipline.orient.models import Destination
 from tipline.orient.services import partner_save
 
-from ..conftest import drain
+from ..conftest import drain, staff_user
 
 AD = (
     "Nouvelle en ville, dispo ce soir, elle reçoit à l'hôtel, 100 roses/30 min. "
@@ -42,12 +42,12 @@ def hosted(host: str, country: str, abuse: str = "") -> None:
 
 @pytest.fixture
 def analyst(db: Any) -> User:
-    return User.objects.create_user("ana", password="x", is_staff=True)
+    return staff_user("ana", "analyst")  # type: ignore[no-any-return]
 
 
 @pytest.fixture
 def senior(db: Any) -> User:
-    return User.objects.create_user("sam", password="x")
+    return staff_user("sam", "senior_analyst")  # type: ignore[no-any-return]
 
 
 def partner_keys() -> tuple[exchange.KeyPair, exchange.KeyPair]:

@@ -99,3 +99,16 @@ def test_the_confirm_action_refuses_your_own_proposal() -> None:
     )
     assert "another person must confirm it" in response.content.decode()
     assert Dispatch.objects.get(id=d.id).state == "proposed"
+
+
+def test_an_analyst_is_not_offered_the_confirm_action() -> None:
+    from tipline.orient import services
+
+    _, client = staff("analyst", "ana3")
+    other, _ = staff("analyst", "ana4")
+    item = report_page("https://admin-analyst.example/x")
+    d = services.dispatch_propose(item_id=item.id, destination_code="police-cyber", user=other)
+    page = client.get("/admin/orient/dispatch/").content.decode()
+    assert 'value="confirm"' not in page and 'value="cancel"' not in page
+    client.post("/admin/orient/dispatch/", {"action": "confirm", "_selected_action": [str(d.id)]})
+    assert Dispatch.objects.get(id=d.id).state == "proposed"

@@ -13,7 +13,7 @@ from tipline.harmonize.taxonomy import Classification, Theme
 from tipline.orient import services
 from tipline.orient.models import Dispatch, DispatchKind, DispatchState, Routing, Takedown
 
-from ..conftest import drain
+from ..conftest import drain, staff_user
 from .conftest import hosted, report_page
 
 pytestmark = pytest.mark.django_db
@@ -274,6 +274,15 @@ def test_an_analyst_works_an_item_through_the_api(analyst) -> None:
         if d["kind"] == "dispatch"
     )
     assert referral["state"] == "sent"
+    # Recording an office's acknowledgement is for supervisors and liaison officers.
+    refused = client.post(
+        f"/api/v1/dispatches/{referral['id']}/acknowledge", {}, content_type="application/json"
+    )
+    assert refused.status_code == 403
+    _, liaison_token = staff_token_create(
+        user=staff_user("liaison1", "liaison"), name="api", scopes=["analyst"]
+    )
+    client = Client(headers={"Authorization": f"Bearer {liaison_token}"})
     ack = client.post(
         f"/api/v1/dispatches/{referral['id']}/acknowledge",
         {"reference": "PJ-2026-0042"},
@@ -286,6 +295,8 @@ def test_an_analyst_works_an_item_through_the_api(analyst) -> None:
     )
     assert again.status_code == 409
     assert "only sent ones are acknowledged" in again.json()["detail"]
+    _, token = staff_token_create(user=analyst, name="api2", scopes=["analyst"])
+    client = Client(headers={"Authorization": f"Bearer {token}"})
     missing = client.get("/api/v1/items/999999/routing")
     assert (missing.status_code, missing.json()["detail"]) == (404, "there is no item 999999")
     bad_country = client.post(

@@ -40,26 +40,29 @@ EDIT_ROUTING = (
 )
 # Supervisors search and export the audit log; nobody changes it.
 READ_AUDIT = ("common.view_auditrecord",)
+# What analysts do to items; seniors confirm what leaves the hotline (four eyes: the
+# services refuse anyone confirming their own proposal).
+ANALYST_ACTIONS = (
+    "orient.assess_item",
+    "orient.state_hosting",
+    "orient.record_removal",
+    "orient.propose_dispatch",
+    "crossref.cut_link",
+)
+SENIOR_ACTIONS = (
+    "orient.confirm_dispatch",
+    "orient.cancel_dispatch",
+    "crossref.decide_commonvalue",
+)
+ACKNOWLEDGE = ("orient.acknowledge_dispatch",)
+_ANALYST = (*READ_INTAKE, *READ_CROSSREF, *READ_ORIENT, *ANALYST_ACTIONS)
+_SENIOR = (*_ANALYST, *EDIT_ALLOWLIST, *SENIOR_ACTIONS)
+_SUPERVISOR = (*_SENIOR, *EDIT_ROUTING, *READ_AUDIT, *ACKNOWLEDGE, "intake.view_provider")
 PERMISSIONS: dict[str, tuple[str, ...]] = {
-    ANALYST: (*READ_INTAKE, *READ_CROSSREF, *READ_ORIENT),
-    SENIOR_ANALYST: (*READ_INTAKE, *READ_CROSSREF, *READ_ORIENT, *EDIT_ALLOWLIST),
-    SUPERVISOR: (
-        *READ_INTAKE,
-        *READ_CROSSREF,
-        *READ_ORIENT,
-        *EDIT_ALLOWLIST,
-        *EDIT_ROUTING,
-        *READ_AUDIT,
-        "intake.view_provider",
-    ),
-    ADMIN: (
-        *READ_INTAKE,
-        *READ_CROSSREF,
-        *READ_ORIENT,
-        *EDIT_ALLOWLIST,
-        *EDIT_ROUTING,
-        *READ_AUDIT,
-        "intake.view_provider",
-    ),
-    LIAISON: (),
+    ANALYST: _ANALYST,
+    SENIOR_ANALYST: _SENIOR,
+    SUPERVISOR: _SUPERVISOR,
+    ADMIN: _SUPERVISOR,
+    # Police liaison officers: what was sent to their office, and its acknowledgement.
+    LIAISON: ("orient.view_dispatch", *ACKNOWLEDGE),
 }

@@ -9,7 +9,7 @@ from django.http import HttpRequest
 from ninja import Query, Router, Schema, Status
 from pydantic import Field
 
-from tipline.intake.auth import StaffTokenAuth
+from tipline.intake.auth import StaffTokenAuth, require_perm
 from tipline.intake.choices import TokenScope
 
 from . import selectors, services
@@ -41,6 +41,7 @@ class DecideIn(Schema):
 
 @router.get("/networks/{network_id}", response={200: dict[str, Any], 404: dict[str, Any]})
 def network_detail(request: HttpRequest, network_id: int) -> Status[dict[str, Any]]:
+    require_perm(request, "crossref.view_network", "read networks")
     summary = selectors.network_summary(network_id)
     if summary is None:
         return Status(404, {"detail": f"there is no network {network_id}", "errors": []})
@@ -49,6 +50,7 @@ def network_detail(request: HttpRequest, network_id: int) -> Status[dict[str, An
 
 @router.get("/networks/{network_id}/path", response={200: dict[str, Any], 404: dict[str, Any]})
 def network_path(request: HttpRequest, network_id: int, q: Query[PathIn]) -> Status[dict[str, Any]]:
+    require_perm(request, "crossref.view_network", "read networks")
     steps = selectors.link_path(q.from_item, q.to_item)
     if steps is None:
         return Status(
@@ -63,6 +65,7 @@ def network_path(request: HttpRequest, network_id: int, q: Query[PathIn]) -> Sta
 
 @router.get("/observables/search", response={200: dict[str, Any], 422: dict[str, Any]})
 def observable_search(request: HttpRequest, q: Query[SearchIn]) -> Status[dict[str, Any]]:
+    require_perm(request, "crossref.view_network", "search by value")
     try:
         found = selectors.items_for_value(
             type_=q.type, value=q.value, limit=q.limit, offset=q.offset
@@ -76,6 +79,7 @@ def observable_search(request: HttpRequest, q: Query[SearchIn]) -> Status[dict[s
     "/links/{link_id}/cut", response={200: dict[str, Any], 404: dict[str, Any], 422: dict[str, Any]}
 )
 def link_cut(request: HttpRequest, link_id: int, body: CutIn) -> Status[dict[str, Any]]:
+    require_perm(request, "crossref.cut_link", "cut links")
     try:
         link = services.link_cut(
             link_id=link_id,
@@ -94,6 +98,7 @@ def link_cut(request: HttpRequest, link_id: int, body: CutIn) -> Status[dict[str
     response={200: dict[str, Any], 404: dict[str, Any], 422: dict[str, Any]},
 )
 def common_value_decide(request: HttpRequest, body: DecideIn) -> Status[dict[str, Any]]:
+    require_perm(request, "crossref.decide_commonvalue", "decide on common values")
     try:
         row = services.common_value_decide(
             kind=body.kind,

@@ -109,6 +109,10 @@ class Link(models.Model):
     reason = models.CharField(max_length=255, blank=True, help_text="Why it was cut or withdrawn")
 
     class Meta:
+        permissions = [
+            ("cut_link", "Cut a wrong link"),
+            ("decide_commonvalue", "Confirm or release a common value"),
+        ]
         constraints = [
             models.UniqueConstraint(fields=["item_a", "item_b", "kind", "value"], name="link_once"),
             models.CheckConstraint(condition=Q(item_a__lt=models.F("item_b")), name="link_a_lt_b"),

@@ -113,7 +113,13 @@ class DispatchAdmin(ReadOnly, admin.ModelAdmin):
         if done:
             self.message_user(request, f"{done} dispatch(es) done", messages.SUCCESS)
 
-    @admin.action(description="Confirm (not your own proposal)")
+    def has_confirm_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("orient.confirm_dispatch")
+
+    def has_manage_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("orient.cancel_dispatch")
+
+    @admin.action(description="Confirm (not your own proposal)", permissions=["confirm"])
     def confirm(self, request: HttpRequest, queryset: QuerySet[Dispatch]) -> None:
         self._each(
             request,
@@ -121,7 +127,7 @@ class DispatchAdmin(ReadOnly, admin.ModelAdmin):
             lambda d: services.dispatch_confirm(dispatch_id=d.id, user=request.user),  # type: ignore[arg-type]
         )
 
-    @admin.action(description="Retry (failed or undeliverable)")
+    @admin.action(description="Retry (failed or undeliverable)", permissions=["manage"])
     def retry(self, request: HttpRequest, queryset: QuerySet[Dispatch]) -> None:
         self._each(
             request,
@@ -129,7 +135,7 @@ class DispatchAdmin(ReadOnly, admin.ModelAdmin):
             lambda d: services.dispatch_retry(dispatch_id=d.id, user=request.user),  # type: ignore[arg-type]
         )
 
-    @admin.action(description="Cancel (not sent yet)")
+    @admin.action(description="Cancel (not sent yet)", permissions=["manage"])
     def cancel(self, request: HttpRequest, queryset: QuerySet[Dispatch]) -> None:
         self._each(
             request,

@@ -16,7 +16,7 @@ from tipline.analyze.services import hosting_record_by_hand
 from tipline.common.audit import audit_record
 from tipline.harmonize.models import Item
 from tipline.harmonize.taxonomy import Classification, Theme
-from tipline.intake.auth import StaffTokenAuth
+from tipline.intake.auth import StaffTokenAuth, require_perm
 from tipline.intake.choices import TokenScope
 
 from . import keys, selectors, services
@@ -117,6 +117,7 @@ class HostingIn(Schema):
 def host_hosting(request: HttpRequest, host: str, body: HostingIn) -> dict[str, Any]:
     """State where a host is served from and its abuse contact, when the lookup cannot see
     it; its items are routed again."""
+    require_perm(request, "orient.state_hosting", "state where a host is")
     try:
         row = hosting_record_by_hand(
             host=host, country=body.country, abuse_email=body.abuse_email, note=body.note
@@ -135,6 +136,7 @@ def host_hosting(request: HttpRequest, host: str, body: HostingIn) -> dict[str, 
 @router.get("/items/{item_id}/routing", response=dict[str, Any])
 def item_routing(request: HttpRequest, item_id: int) -> dict[str, Any]:
     """The item's routing decision with its rule and reason, its dispatches, its takedown."""
+    require_perm(request, "orient.view_routing", "read routing decisions")
     _item_or_404(item_id)
     audit_record(actor=_user(request), action="item.view", target=f"item:{item_id}")
     return selectors.item_routing(item_id)
@@ -143,6 +145,7 @@ def item_routing(request: HttpRequest, item_id: int) -> dict[str, Any]:
 @router.post("/items/{item_id}/assess", response=dict[str, Any])
 def item_assess(request: HttpRequest, item_id: int, body: AssessIn) -> dict[str, Any]:
     """Record the assessment; the item is routed again on it."""
+    require_perm(request, "orient.assess_item", "assess items")
     _item_or_404(item_id)
     return services.item_classify(
         item_id=item_id, theme=body.theme, classification=body.classification, user=_user(request)
@@ -152,6 +155,7 @@ def item_assess(request: HttpRequest, item_id: int, body: AssessIn) -> dict[str,
 @router.post("/items/{item_id}/removed", response=dict[str, Any])
 def item_removed(request: HttpRequest, item_id: int, body: RemovedIn) -> dict[str, Any]:
     """An analyst records that the content is gone (checked, or the host said so)."""
+    require_perm(request, "orient.record_removal", "record that content is gone")
     _item_or_404(item_id)
     who = getattr(_user(request), "username", "an analyst")
     services.item_removed(
@@ -164,6 +168,7 @@ def item_removed(request: HttpRequest, item_id: int, body: RemovedIn) -> dict[st
 
 @router.post("/items/{item_id}/dispatches", response={201: dict[str, Any]})
 def dispatch_propose(request: HttpRequest, item_id: int, body: ProposeIn) -> Status[Any]:
+    require_perm(request, "orient.propose_dispatch", "propose dispatches")
     d = services.dispatch_propose(
         item_id=item_id, destination_code=body.destination, user=_user(request), note=body.note
     )
@@ -173,6 +178,7 @@ def dispatch_propose(request: HttpRequest, item_id: int, body: ProposeIn) -> Sta
 @router.post("/dispatches/{dispatch_id}/confirm", response=dict[str, Any])
 def dispatch_confirm(request: HttpRequest, dispatch_id: int) -> dict[str, Any]:
     """Confirm a proposed dispatch (not your own proposal)."""
+    require_perm(request, "orient.confirm_dispatch", "confirm dispatches to police or partners")
     return selectors.dispatch_view(
         services.dispatch_confirm(dispatch_id=_dispatch_id(dispatch_id), user=_user(request))
     )
@@ -180,6 +186,7 @@ def dispatch_confirm(request: HttpRequest, dispatch_id: int) -> dict[str, Any]:
 
 @router.post("/dispatches/{dispatch_id}/cancel", response=dict[str, Any])
 def dispatch_cancel(request: HttpRequest, dispatch_id: int, body: CancelIn) -> dict[str, Any]:
+    require_perm(request, "orient.cancel_dispatch", "cancel dispatches")
     return selectors.dispatch_view(
         services.dispatch_cancel(
             dispatch_id=_dispatch_id(dispatch_id), user=_user(request), reason=body.reason
@@ -197,6 +204,7 @@ def dispatch_acknowledge(
 ) -> dict[str, Any]:
     """An office confirmed, by other means (a liaison officer, a reply), that it has the
     referral we e-mailed."""
+    require_perm(request, "orient.acknowledge_dispatch", "record an office's acknowledgement")
     return selectors.dispatch_view(
         services.dispatch_acknowledge(
             dispatch_id=_dispatch_id(dispatch_id), reference=body.reference, user=_user(request)
@@ -207,6 +215,7 @@ def dispatch_acknowledge(
 @router.get("/outbox/problems", response=list[dict[str, Any]])
 def outbox_problems(request: HttpRequest) -> list[dict[str, Any]]:
     """Messages refused by their receiver or given up on: the console's alerts."""
+    require_perm(request, "orient.view_routing", "read the outbox")
     return [selectors.dispatch_view(d) for d in selectors.outbox_problems()]
 
 

@@ -117,6 +117,11 @@ class Routing(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=["item", "is_current"], name="routing_current_idx")]
+        permissions = [
+            ("assess_item", "Assess an item (theme, classification)"),
+            ("state_hosting", "State where a host is served from"),
+            ("record_removal", "Record that content is gone"),
+        ]
 
     def __str__(self) -> str:
         return f"routing of item {self.item_id}: {', '.join(self.rules) or 'no rule'}"
@@ -196,6 +201,12 @@ class Dispatch(models.Model):
 
     class Meta:
         verbose_name_plural = "dispatches"
+        permissions = [
+            ("propose_dispatch", "Propose a dispatch the rules did not make"),
+            ("confirm_dispatch", "Confirm a dispatch to police or a partner (four eyes)"),
+            ("cancel_dispatch", "Cancel a dispatch that has not gone"),
+            ("acknowledge_dispatch", "Record that an office has a referral"),
+        ]
         indexes = [
             models.Index(fields=["state", "next_attempt_at"], name="dispatch_due_idx"),
             models.Index(fields=["item", "kind"], name="dispatch_item_idx"),

@@ -1,0 +1,94 @@
+"""Every role and every API action: allowed, or 403 with the reason. Four eyes on top:
+nobody confirms their own proposal, whatever their role."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.test import Client
+
+from tipline.console.roles import ROLES
+from tipline.intake.services import staff_token_create
+from tipline.orient import services
+from tipline.orient.models import Dispatch
+
+from ..conftest import staff_user
+from ..orient.conftest import report_page
+
+pytestmark = pytest.mark.django_db
+
+READERS = {"analyst", "senior_analyst", "supervisor", "admin"}
+SENIORS = {"senior_analyst", "supervisor", "admin"}
+
+# (method, path, body, roles allowed)
+ACTIONS: list[tuple[str, str, dict[str, Any] | None, set[str]]] = [
+    ("get", "/api/v1/items/999/routing", None, READERS),
+    ("post", "/api/v1/items/999/assess", {"theme": "csam", "classification": "baseline"}, READERS),
+    ("post", "/api/v1/hosts/h.example/hosting", {"country": "FR"}, READERS),
+    ("post", "/api/v1/items/999/removed", {"note": "gone"}, READERS),
+    ("post", "/api/v1/items/999/dispatches", {"destination": "police-cyber"}, READERS),
+    ("post", "/api/v1/dispatches/999/confirm", {}, SENIORS),
+    ("post", "/api/v1/dispatches/999/cancel", {"reason": "wrong"}, SENIORS),
+    ("post", "/api/v1/dispatches/999/acknowledge", {}, {"supervisor", "admin", "liaison"}),
+    ("get", "/api/v1/outbox/problems", None, READERS),
+    ("get", "/api/v1/networks/999", None, READERS),
+    ("get", "/api/v1/observables/search?type=phone&value=0199001234", None, READERS),
+    ("post", "/api/v1/links/999/cut", {"reason": "wrong"}, READERS),
+    (
+        "post",
+        "/api/v1/common-values/decide",
+        {"kind": "shared_phone", "value": "+33199001234", "decision": "confirmed"},
+        SENIORS,
+    ),
+]
+
+
+def client_for(role: str) -> Client:
+    user = staff_user(f"user-{role}", role)
+    _, token = staff_token_create(user=user, name="rbac", scopes=["analyst"])
+    return Client(headers={"Authorization": f"Bearer {token}"})
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize(("method", "path", "body", "allowed"), ACTIONS)
+def test_each_role_may_do_what_its_role_allows_and_nothing_else(
+    role: str, method: str, path: str, body: dict[str, Any] | None, allowed: set[str]
+) -> None:
+    client = client_for(role)
+    if method == "get":
+        response = client.get(path)
+    else:
+        response = client.post(path, body or {}, content_type="application/json")
+    if role in allowed:
+        assert response.status_code != 403, (role, path, response.content)
+    else:
+        assert response.status_code == 403, (role, path, response.status_code)
+        assert response.json()["detail"].startswith("your role does not allow you to")
+
+
+def test_a_user_without_a_role_may_do_nothing() -> None:
+    from django.contrib.auth.models import User
+
+    user = User.objects.create_user("nobody", is_staff=True)
+    _, token = staff_token_create(user=user, name="x", scopes=["analyst"])
+    response = Client(headers={"Authorization": f"Bearer {token}"}).get("/api/v1/networks/1")
+    assert response.status_code == 403
+
+
+def test_a_senior_cannot_confirm_their_own_proposal_but_another_senior_can() -> None:
+    item = report_page("https://rbac.example/x")
+    senior = staff_user("sen1", "senior_analyst")
+    d = services.dispatch_propose(item_id=item.id, destination_code="police-cyber", user=senior)
+    _, own = staff_token_create(user=senior, name="x", scopes=["analyst"])
+    refused = Client(headers={"Authorization": f"Bearer {own}"}).post(
+        f"/api/v1/dispatches/{d.id}/confirm", {}, content_type="application/json"
+    )
+    assert refused.status_code == 403
+    assert "another person must confirm it" in refused.json()["detail"]
+    other = client_for("senior_analyst")
+    confirmed = other.post(
+        f"/api/v1/dispatches/{d.id}/confirm", {}, content_type="application/json"
+    )
+    assert confirmed.status_code == 200
+    assert Dispatch.objects.get(id=d.id).state == "pending"
