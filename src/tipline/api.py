@@ -10,6 +10,7 @@ from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, ValidationError
 
 from tipline.common.evidence import EvidenceStoreError
+from tipline.console.api import router as console_router
 from tipline.crossref.api import router as crossref_router
 from tipline.intake.api import router as intake_router
 from tipline.intake.auth import Forbidden
@@ -43,6 +44,7 @@ api.add_router("/", intake_router)
 api.add_router("/", crossref_router)
 api.add_router("/", orient_router)
 api.add_router("/", exchange_router)
+api.add_router("/", console_router)
 
 
 def _error(

@@ -240,6 +240,17 @@ MAILERS = {
     }
 }
 
+# --- Console: the analysts' queue ---------------------------------------------------------
+# Time to assess, by priority (seconds): P1 1 h, P2 24 h, P3 72 h, P4 7 days.
+CONSOLE_SLA_S = {
+    "P1": _env_float("TIPLINE_SLA_P1_S", 3600.0),
+    "P2": _env_float("TIPLINE_SLA_P2_S", 86400.0),
+    "P3": _env_float("TIPLINE_SLA_P3_S", 3 * 86400.0),
+    "P4": _env_float("TIPLINE_SLA_P4_S", 7 * 86400.0),
+}
+# A claim on an item lapses after this, so nothing stays stuck with someone gone home.
+CONSOLE_CLAIM_S = _env_float("TIPLINE_CLAIM_S", 1800.0)
+
 # --- Intake limits (documented in README) -------------------------------------------------
 INTAKE_MAX_REPORT_BYTES = _env_int("TIPLINE_MAX_REPORT_BYTES", 32 * 1024 * 1024)
 INTAKE_MAX_BULK_BYTES = _env_int("TIPLINE_MAX_BULK_BYTES", 64 * 1024 * 1024)

@@ -24,6 +24,9 @@ SENIORS = {"senior_analyst", "supervisor", "admin"}
 # (method, path, body, roles allowed)
 ACTIONS: list[tuple[str, str, dict[str, Any] | None, set[str]]] = [
     ("get", "/api/v1/items/999/routing", None, READERS),
+    ("get", "/api/v1/queue", None, READERS),
+    ("post", "/api/v1/items/999/claim", None, READERS),
+    ("post", "/api/v1/items/999/release", None, READERS),
     ("post", "/api/v1/items/999/assess", {"theme": "csam", "classification": "baseline"}, READERS),
     ("post", "/api/v1/hosts/h.example/hosting", {"country": "FR"}, READERS),
     ("post", "/api/v1/items/999/removed", {"note": "gone"}, READERS),

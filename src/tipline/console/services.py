@@ -1,13 +1,29 @@
-"""Console writes: staff roles and accounts."""
+"""Console writes: staff roles and accounts, claims on items."""
 
 from __future__ import annotations
 
 import secrets
+from datetime import timedelta
+from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.models import Group, Permission, User
 from django.db import transaction
+from django.utils import timezone
+
+from tipline.common.audit import audit_record
+from tipline.harmonize.models import Item
 
 from . import roles
+from .models import Claim
+
+
+class ClaimRefused(Exception):
+    """The item is someone else's for now (or gone); `status` is the HTTP answer."""
+
+    def __init__(self, message: str, *, status: int = 409) -> None:
+        super().__init__(message)
+        self.status = status
 
 
 @transaction.atomic
@@ -33,3 +49,38 @@ def first_analyst_create(*, username: str = "analyst") -> tuple[User, str] | Non
     user = User.objects.create_user(username=username, password=password, is_staff=True)
     user.groups.add(Group.objects.get(name=roles.ANALYST))
     return user, password
+
+
+@transaction.atomic
+def item_claim(*, item_id: int, user: Any) -> Claim:
+    """Take an item to assess it. Claiming again extends your claim; an item someone else
+    holds is refused until they release it or their claim lapses."""
+    now = timezone.now()
+    if not Item.objects.select_for_update().filter(id=item_id).exists():
+        raise ClaimRefused(f"there is no item {item_id}", status=404)
+    expires = now + timedelta(seconds=settings.CONSOLE_CLAIM_S)
+    claim = Claim.objects.select_related("user").filter(item_id=item_id).first()
+    if claim is not None and claim.user_id != user.pk and claim.expires_at > now:
+        raise ClaimRefused(
+            f"item {item_id} is claimed by {claim.user.get_username()} until "
+            f"{claim.expires_at:%H:%M} UTC"
+        )
+    if claim is None:
+        claim = Claim.objects.create(item_id=item_id, user=user, claimed_at=now, expires_at=expires)
+    else:
+        Claim.objects.filter(id=claim.id).update(user=user, claimed_at=now, expires_at=expires)
+        claim.refresh_from_db()
+    audit_record(actor=user, action="item.claim", target=f"item:{item_id}")
+    return claim
+
+
+@transaction.atomic
+def item_release(*, item_id: int, user: Any) -> None:
+    """Give an item back to the queue. Only its holder releases a live claim."""
+    claim = Claim.objects.select_for_update().filter(item_id=item_id).first()
+    if claim is None:
+        return
+    if claim.user_id != user.pk and claim.expires_at > timezone.now():
+        raise ClaimRefused(f"item {item_id} is claimed by someone else", status=403)
+    claim.delete()
+    audit_record(actor=user, action="item.release", target=f"item:{item_id}")

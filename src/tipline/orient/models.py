@@ -111,12 +111,19 @@ class Routing(models.Model):
     hold = models.BooleanField(default=False)
     escalate = models.BooleanField(default=False)
     close_as = models.CharField(max_length=16, blank=True)
+    # Copied from the facts, for the analysts' queue to filter and order on.
+    priority = models.CharField(max_length=2, default="P4")
+    hosting_country = models.CharField(max_length=2, blank=True)
+    known_content = models.BooleanField(default=False)
     problems = models.JSONField(default=list, help_text="What could not be resolved")
     is_current = models.BooleanField(default=True)
     decided_at = models.DateTimeField()
 
     class Meta:
-        indexes = [models.Index(fields=["item", "is_current"], name="routing_current_idx")]
+        indexes = [
+            models.Index(fields=["item", "is_current"], name="routing_current_idx"),
+            models.Index(fields=["is_current", "priority"], name="routing_queue_idx"),
+        ]
         permissions = [
             ("assess_item", "Assess an item (theme, classification)"),
             ("state_hosting", "State where a host is served from"),

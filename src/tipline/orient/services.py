@@ -232,6 +232,9 @@ def items_route(*, item_ids: Sequence[int], now: datetime | None = None) -> int:
                 hold=decision.hold,
                 escalate=decision.escalate,
                 close_as=decision.close_as,
+                priority=f.priority,
+                hosting_country=f.hosting_country,
+                known_content=f.known_content,
                 decided_at=now,
             )
             decided.append((f, decision, routing))

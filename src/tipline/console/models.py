@@ -1,0 +1,21 @@
+"""The console's tables: who is working on which item."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+from tipline.harmonize.models import Item
+
+
+class Claim(models.Model):
+    """An analyst is assessing an item; others see it taken until the claim is released
+    or lapses (`expires_at`), so two analysts do not assess the same item at once."""
+
+    item = models.OneToOneField(Item, related_name="claim", on_delete=models.CASCADE)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE)
+    claimed_at = models.DateTimeField()
+    expires_at = models.DateTimeField(db_index=True)
+
+    def __str__(self) -> str:
+        return f"item {self.item_id} claimed by {self.user_id} until {self.expires_at}"
