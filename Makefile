@@ -7,7 +7,7 @@ PG_URL ?= postgres://postgres@127.0.0.1:5432/tipline
 # Tests keep their files (SQLite test database, keys) away from the real var/.
 TEST_DATA := $(CURDIR)/.test-data
 
-.PHONY: run test lint typecheck test-sqlite test-postgres install install-dev lock clean
+.PHONY: run test browser lint typecheck test-sqlite test-postgres install install-dev lock clean
 
 $(BIN)/python:
 	@test -n "$(PYTHON)" || exit 1
@@ -32,7 +32,11 @@ run: install
 	$(BIN)/tipline setup
 	$(BIN)/tipline serve
 
-test: install-dev lint typecheck test-sqlite test-postgres
+test: install-dev browser lint typecheck test-sqlite test-postgres
+
+# The browser tests drive Debian's Chromium; installed here when missing.
+browser:
+	scripts/ensure-chromium
 
 lint: install-dev
 	$(BIN)/ruff check src tests

@@ -33,6 +33,13 @@ def _evidence_dir(settings, tmp_path: Path) -> None:  # type: ignore[no-untyped-
 
 
 @pytest.fixture(autouse=True)
+def _no_second_factor(settings) -> None:  # type: ignore[no-untyped-def]
+    """Staff pages are tested signed in with force_login; the two-factor sign-in itself is
+    tested in tests/console/test_access.py, which switches this back on."""
+    settings.REQUIRE_2FA = False
+
+
+@pytest.fixture(autouse=True)
 def _fresh_bank_index(settings, tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     """Each test starts with an empty in-memory PDQ index and no saved one: bank entry ids
     are reused across tests once their transactions roll back."""

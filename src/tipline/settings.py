@@ -70,13 +70,16 @@ CSRF_TRUSTED_ORIGINS = [
 COUNTRY = os.environ.get("TIPLINE_COUNTRY", "FR").strip().upper()
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "tipline.console.apps.StaffAdminConfig",  # Django's admin, behind two-factor
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django_tasks_db",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "axes",
     # Tipline: shared bottom layer, then the pipeline in data-flow order, then people.
     "tipline.common",
     "tipline.intake",
@@ -97,9 +100,11 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "tipline.common.middleware.DatabaseUnavailableMiddleware",
+    "axes.middleware.AxesMiddleware",  # last, as django-axes asks
 ]
 
 ROOT_URLCONF = "tipline.urls"
@@ -267,7 +272,25 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
-LOGIN_URL = "/admin/login/"
+LOGIN_URL = "/console/login/"
+# Argon2 for new and changed passwords; older hashes still verify, and are upgraded.
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+]
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # counts failures, refuses while locked out
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Staff sign in with a password and a TOTP code (an authenticator app).
+REQUIRE_2FA = _env_bool("TIPLINE_REQUIRE_2FA", True)
+OTP_TOTP_ISSUER = "Tipline"
+# After 5 failed logins for one username from one address, 30 minutes of lockout.
+AXES_FAILURE_LIMIT = _env_int("TIPLINE_LOGIN_FAILURES", 5)
+AXES_COOLOFF_TIME = _env_float("TIPLINE_LOCKOUT_H", 0.5)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "tipline.console.views.locked_out"
 SESSION_COOKIE_AGE = 8 * 3600
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = True

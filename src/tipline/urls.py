@@ -9,6 +9,7 @@ from tipline.ops.views import healthz
 urlpatterns = [
     path("", include("tipline.intake.urls")),
     path("api/v1/", api.urls),
+    path("console/", include("tipline.console.urls")),
     path("admin/", admin.site.urls),
     path("healthz", healthz, name="healthz"),
 ]

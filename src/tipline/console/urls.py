@@ -1,0 +1,13 @@
+from django.urls import path
+
+from . import views
+
+app_name = "console"
+
+urlpatterns = [
+    path("", views.queue, name="queue"),
+    path("login/", views.login_view, name="login"),
+    path("login/code/", views.code_view, name="code"),
+    path("logout/", views.logout_view, name="logout"),
+    path("items/<int:item_id>/claim", views.claim, name="item_claim"),
+]

@@ -1,0 +1,172 @@
+"""The console's pages: signing in (password, then a TOTP code — enrolling an
+authenticator on first sign-in), and the analysts' queue."""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+import segno
+from django.conf import settings
+from django.contrib.auth import authenticate, get_user_model, login, logout
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+from django_otp import login as otp_login
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from tipline.common.audit import audit_record
+
+from . import selectors, services
+
+PENDING = "tipline_pending_user"
+View = Callable[..., HttpResponse]
+
+
+def _next(request: HttpRequest) -> str:
+    target = request.POST.get("next") or request.GET.get("next") or reverse("console:queue")
+    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        return reverse("console:queue")
+    return target
+
+
+def staff_required(perm: str) -> Callable[[View], View]:
+    """Signed in (with the second factor when required) and holding `perm`."""
+
+    def decorate(view: View) -> View:
+        @wraps(view)
+        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            user = request.user
+            if not user.is_authenticated or not user.is_staff:
+                return redirect(f"{reverse('console:login')}?next={request.path}")
+            if settings.REQUIRE_2FA and not user.is_verified():  # type: ignore[union-attr,attr-defined]
+                return redirect(f"{reverse('console:login')}?next={request.path}")
+            if not user.has_perm(perm):
+                raise PermissionDenied(_("Your role does not allow this page."))
+            return view(request, *args, **kwargs)
+
+        return wrapped
+
+    return decorate
+
+
+def locked_out(
+    request: HttpRequest, credentials: Any = None, *args: Any, **kwargs: Any
+) -> HttpResponse:
+    """What django-axes answers after too many failed sign-ins."""
+    return render(
+        request,
+        "console/login.html",
+        {
+            "error": _(
+                "Too many failed sign-ins: this account is locked from this address for a "
+                "while. Try again later, or ask an administrator."
+            ),
+            "next": _next(request),
+        },
+        status=429,
+    )
+
+
+def login_view(request: HttpRequest) -> HttpResponse:
+    """Step one: username and password."""
+    if request.method == "POST":
+        user = authenticate(
+            request,
+            username=request.POST.get("username", ""),
+            password=request.POST.get("password", ""),
+        )
+        if user is None or not user.is_staff:
+            error = _("Wrong username or password.")
+            return render(
+                request, "console/login.html", {"error": error, "next": _next(request)}, status=401
+            )
+        if not settings.REQUIRE_2FA:
+            login(request, user)
+            audit_record(actor=user, action="staff.login", detail={"second_factor": False})
+            return redirect(_next(request))
+        request.session[PENDING] = user.pk
+        return redirect(f"{reverse('console:code')}?next={_next(request)}")
+    return render(request, "console/login.html", {"next": _next(request)})
+
+
+def code_view(request: HttpRequest) -> HttpResponse:
+    """Step two: the code from the authenticator app; on the first sign-in, enrol it."""
+    pending = request.session.get(PENDING)
+    user = get_user_model().objects.filter(pk=pending, is_active=True).first() if pending else None
+    if user is None:
+        return redirect(reverse("console:login"))
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    enrolling = device is None
+    if device is None:
+        device, _created = TOTPDevice.objects.get_or_create(
+            user=user, confirmed=False, defaults={"name": "authenticator"}
+        )
+    context: dict[str, Any] = {"next": _next(request), "enrolling": enrolling}
+    if enrolling:
+        context["qr_svg"] = segno.make(device.config_url, micro=False).svg_inline(scale=4)
+        context["secret"] = base64.b32encode(device.bin_key).decode()
+    if request.method == "POST":
+        token = request.POST.get("token", "").replace(" ", "")
+        allowed, _why = device.verify_is_allowed()
+        if not allowed:
+            # Each wrong code doubles the wait before the next one is even looked at.
+            context["error"] = _("Too many wrong codes: wait a few seconds, then try again.")
+            return render(request, "console/code.html", context, status=429)
+        if token.isdigit() and device.verify_token(token):
+            if enrolling:
+                device.confirmed = True
+                device.save(update_fields=["confirmed"])
+            del request.session[PENDING]
+            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            otp_login(request, device)
+            audit_record(actor=user, action="staff.login", detail={"second_factor": True})
+            return redirect(_next(request))
+        context["error"] = _("That code is not right. Codes change every 30 seconds.")
+        return render(request, "console/code.html", context, status=401)
+    return render(request, "console/code.html", context)
+
+
+@require_POST
+def logout_view(request: HttpRequest) -> HttpResponse:
+    if request.user.is_authenticated:
+        audit_record(actor=request.user, action="staff.logout")
+    logout(request)
+    return redirect(reverse("console:login"))
+
+
+@staff_required("orient.view_routing")
+def queue(request: HttpRequest) -> HttpResponse:
+    """Items waiting for an assessment, P1 first then the oldest, with their SLA."""
+    network = request.GET.get("network", "")
+    filters = selectors.QueueFilters(
+        theme=request.GET.get("theme", ""),
+        priority=request.GET.get("priority", "")
+        if request.GET.get("priority", "") in ("P1", "P2", "P3", "P4")
+        else "",
+        channel=request.GET.get("channel", ""),
+        country=request.GET.get("country", "")[:2],
+        network=int(network) if network.isdigit() else None,
+        mine=request.GET.get("mine") == "1",
+    )
+    result = selectors.queue_for_analyst(user=request.user, filters=filters, limit=100)
+    return render(request, "console/queue.html", {"queue": result, "filters": filters})
+
+
+@require_POST
+@staff_required("orient.assess_item")
+def claim(request: HttpRequest, item_id: int) -> HttpResponse:
+    try:
+        if request.POST.get("release"):
+            services.item_release(item_id=item_id, user=request.user)
+        else:
+            services.item_claim(item_id=item_id, user=request.user)
+    except services.ClaimRefused as exc:
+        return render(request, "console/refused.html", {"error": str(exc)}, status=exc.status)
+    return redirect(reverse("console:queue"))
