@@ -114,3 +114,13 @@ def test_a_public_report_reaches_the_queue_of_an_analyst_signed_in_with_totp(
     row.locator("button", has_text="Claim").click()
     page.wait_for_selector("button:has-text('Release')")
     page.screenshot(path=str(SCREENSHOTS / "console-queue.png"), full_page=True)
+
+    # The item page: the report, its routing, the assessment form.
+    page.locator("tr", has_text="browser-test.example").locator("a").first.click()
+    page.wait_for_selector("h2#routing-h")
+    assert "hosting-unknown" in page.content()
+    page.select_option("select[name=classification]", "national")
+    page.click("text=Record the assessment")
+    page.wait_for_selector("h2#routing-h")
+    assert "national" in page.content()
+    page.screenshot(path=str(SCREENSHOTS / "console-item.png"), full_page=True)

@@ -56,7 +56,8 @@ SENIOR_ACTIONS = (
 )
 ACKNOWLEDGE = ("orient.acknowledge_dispatch",)
 _ANALYST = (*READ_INTAKE, *READ_CROSSREF, *READ_ORIENT, *ANALYST_ACTIONS)
-_SENIOR = (*_ANALYST, *EDIT_ALLOWLIST, *SENIOR_ACTIONS)
+# Reporters' names and contact details: senior staff only (an analyst assesses content).
+_SENIOR = (*_ANALYST, *EDIT_ALLOWLIST, *SENIOR_ACTIONS, "intake.view_reporter")
 _SUPERVISOR = (*_SENIOR, *EDIT_ROUTING, *READ_AUDIT, *ACKNOWLEDGE, "intake.view_provider")
 PERMISSIONS: dict[str, tuple[str, ...]] = {
     ANALYST: _ANALYST,

@@ -7,11 +7,16 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Case, IntegerField, Value, When
+from django.db.models import Case, IntegerField, Q, Value, When
 from django.utils import timezone
 
-from tipline.crossref.models import Membership
+from tipline.analyze.models import BankMatch, Capture, IndicatorHit, Observable
+from tipline.common.models import AuditRecord
+from tipline.crossref.models import Link, Membership
 from tipline.harmonize.models import Item
+from tipline.harmonize.taxonomy import Classification, Theme
+from tipline.intake.models import Report
+from tipline.orient import selectors as orient
 from tipline.orient.models import Routing
 
 PRIORITY_RANK = Case(
@@ -95,4 +100,86 @@ def _entry(r: Routing, now: datetime, user: Any) -> dict[str, Any]:
         "routing": r.reason,
         "claimed_by": claim.user.get_username() if live and claim else None,
         "claimed_by_me": bool(live and claim and claim.user_id == user.pk),
+    }
+
+
+def highlighted(text: str, spans: list[tuple[int, int, str]]) -> list[tuple[str, str]]:
+    """`text` cut into (piece, indicator code or "") so the words that triggered an
+    indicator can be marked; overlapping spans keep the first."""
+    pieces: list[tuple[str, str]] = []
+    at = 0
+    for start, end, code in sorted(spans):
+        if start < at or start >= end or end > len(text):
+            continue
+        if start > at:
+            pieces.append((text[at:start], ""))
+        pieces.append((text[start:end], code))
+        at = end
+    if at < len(text):
+        pieces.append((text[at:], ""))
+    return pieces
+
+
+def item_page(*, item_id: int, user: Any) -> dict[str, Any] | None:
+    """Everything an analyst needs on one item: its reports (reporters' details only for
+    roles that may see them), hosting and captures, observables, indicators marked in
+    the text, bank matches, the links that put it in a network and why, routing and
+    dispatches, and its history."""
+    item = Item.objects.filter(id=item_id).first()
+    if item is None:
+        return None
+    reports = list(Report.objects.filter(report_items__item_id=item_id).order_by("id")[:50])
+    hits: dict[int, list[tuple[int, int, str]]] = {}
+    for h in IndicatorHit.objects.filter(report__in=reports, field="excerpt"):
+        hits.setdefault(h.report_id, []).append((h.start, h.end, h.code))
+    see_reporters = user.has_perm("intake.view_reporter")
+    lookup = orient.hosting_for([item.host]).get(item.host) if item.host else None
+    links = Link.objects.filter(Q(item_a_id=item_id) | Q(item_b_id=item_id)).order_by("-id")[:100]
+    return {
+        "item": item,
+        "reports": [
+            {
+                "receipt": r.receipt,
+                "channel": r.channel,
+                "received_at": r.received_at,
+                "category": r.category,
+                "description": r.description,
+                "excerpt": highlighted(r.excerpt, hits.get(r.pk, [])),
+                "reporter": (
+                    {
+                        "name": r.reporter_name,
+                        "email": r.reporter_email,
+                        "phone": r.reporter_phone,
+                        "country": r.reporter_country,
+                    }
+                    if see_reporters
+                    else None
+                ),
+            }
+            for r in reports
+        ],
+        "hosting": lookup,
+        "captures": list(Capture.objects.filter(item_id=item_id).order_by("-fetched_at")[:10]),
+        "observables": sorted(
+            set(Observable.objects.filter(report__in=reports).values_list("type", "value"))
+        ),
+        "matches": list(BankMatch.objects.filter(item_id=item_id).select_related("entry__bank")),
+        "links": [
+            {
+                "other": link.item_b_id if link.item_a_id == item_id else link.item_a_id,
+                "kind": link.kind,
+                "value": link.value,
+                "state": link.state,
+                "reason": link.reason,
+                "evidence": link.evidence,
+            }
+            for link in links
+        ],
+        "network_id": Membership.objects.filter(item_id=item_id)
+        .values_list("network_id", flat=True)
+        .first(),
+        "routing": orient.item_routing(item_id),
+        "history": list(AuditRecord.objects.filter(target=f"item:{item_id}").order_by("-seq")[:50]),
+        "themes": [t.value for t in Theme],
+        "classifications": [c.value for c in Classification if c != Classification.UNASSESSED],
     }

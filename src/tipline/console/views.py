@@ -12,7 +12,7 @@ import segno
 from django.conf import settings
 from django.contrib.auth import authenticate, get_user_model, login, logout
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -22,6 +22,8 @@ from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from tipline.common.audit import audit_record
+from tipline.harmonize.taxonomy import Classification, Theme
+from tipline.orient.services import item_classify
 
 from . import selectors, services
 
@@ -170,3 +172,36 @@ def claim(request: HttpRequest, item_id: int) -> HttpResponse:
     except services.ClaimRefused as exc:
         return render(request, "console/refused.html", {"error": str(exc)}, status=exc.status)
     return redirect(reverse("console:queue"))
+
+
+@staff_required("orient.view_routing")
+def item_detail(request: HttpRequest, item_id: int) -> HttpResponse:
+    """One item, whole; viewing it is recorded. POST: an assessment."""
+    if request.method == "POST":
+        if not request.user.has_perm("orient.assess_item"):
+            raise PermissionDenied(_("Your role does not allow you to assess items."))
+        theme, classification = (
+            request.POST.get("theme", ""),
+            request.POST.get("classification", ""),
+        )
+        if theme not in Theme.__members__.values() or classification not in (
+            Classification.__members__.values()
+        ):
+            return render(
+                request,
+                "console/refused.html",
+                {"error": _("Choose a theme and a classification.")},
+                status=422,
+            )
+        item_classify(
+            item_id=item_id,
+            theme=Theme(theme),
+            classification=Classification(classification),
+            user=request.user,  # type: ignore[arg-type]  # staff_required: signed in
+        )
+        return redirect(reverse("console:item", args=[item_id]))
+    page = selectors.item_page(item_id=item_id, user=request.user)
+    if page is None:
+        raise Http404(_("There is no such item."))
+    audit_record(actor=request.user, action="item.view", target=f"item:{item_id}")
+    return render(request, "console/item.html", page)

@@ -85,6 +85,7 @@ class Report(models.Model):
     task_id = models.UUIDField(null=True, blank=True, help_text="The task due to process it")
 
     class Meta:
+        permissions = [("view_reporter", "See reporters' names and contact details")]
         constraints = [
             models.UniqueConstraint(
                 fields=["provider", "external_id"],
