@@ -124,3 +124,9 @@ def test_a_public_report_reaches_the_queue_of_an_analyst_signed_in_with_totp(
     page.wait_for_selector("h2#routing-h")
     assert "national" in page.content()
     page.screenshot(path=str(SCREENSHOTS / "console-item.png"), full_page=True)
+
+    # Switching to French: the choice stays with the analyst.
+    page.click("button[name=language][value=fr]")
+    page.goto(f"{base}/console/")
+    assert page.locator("h1").inner_text() == "Éléments en attente de qualification"
+    assert page.get_attribute("html", "lang") == "fr"

@@ -85,3 +85,23 @@ def test_indicator_spans_are_cut_out_of_the_text() -> None:
     ]
     assert highlighted("", []) == []
     assert highlighted("abc", [(1, 9, "out of range")]) == [("abc", "")]
+
+
+def test_the_console_speaks_the_language_each_person_chose() -> None:
+    from tipline.console.models import Preference
+
+    client = signed_in("analyst", "ana")
+    assert "Items waiting for an assessment" in client.get("/console/").content.decode()
+    switched = client.post("/console/language/", {"language": "fr", "next": "/console/"})
+    assert switched.status_code == 302 and switched["Location"] == "/console/"
+    page = client.get("/console/").content.decode()
+    assert 'lang="fr"' in page and "Éléments en attente de qualification" in page
+    assert Preference.objects.get(user__username="ana").language == "fr"
+    # Another person still reads English; a later sign-in of the same person, French.
+    assert "Items waiting" in signed_in("analyst", "bob").get("/console/").content.decode()
+    again = Client()
+    again.force_login(Preference.objects.get(user__username="ana").user)
+    assert "Éléments en attente" in again.get("/console/").content.decode()
+    refused = client.post("/console/language/", {"language": "de"})
+    assert refused.status_code == 422
+    assert AuditRecord.objects.filter(actor="ana", action="setting.language").count() == 1

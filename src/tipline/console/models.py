@@ -19,3 +19,15 @@ class Claim(models.Model):
 
     def __str__(self) -> str:
         return f"item {self.item_id} claimed by {self.user_id} until {self.expires_at}"
+
+
+class Preference(models.Model):
+    """A staff member's own settings for the console."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, related_name="console_preference", on_delete=models.CASCADE
+    )
+    language = models.CharField(max_length=8, default="en")
+
+    def __str__(self) -> str:
+        return f"preferences of {self.user_id}"

@@ -19,6 +19,8 @@ from tipline.intake.models import Report
 from tipline.orient import selectors as orient
 from tipline.orient.models import Routing
 
+from .models import Preference
+
 PRIORITY_RANK = Case(
     When(priority="P1", then=Value(1)),
     When(priority="P2", then=Value(2)),
@@ -183,3 +185,9 @@ def item_page(*, item_id: int, user: Any) -> dict[str, Any] | None:
         "themes": [t.value for t in Theme],
         "classifications": [c.value for c in Classification if c != Classification.UNASSESSED],
     }
+
+
+def language_of(user: Any) -> str:
+    """The language this person chose for the console (English until they choose)."""
+    from_db = Preference.objects.filter(user_id=user.pk).values_list("language", flat=True).first()
+    return from_db or "en"

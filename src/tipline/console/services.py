@@ -15,7 +15,7 @@ from tipline.common.audit import audit_record
 from tipline.harmonize.models import Item
 
 from . import roles
-from .models import Claim
+from .models import Claim, Preference
 
 
 class ClaimRefused(Exception):
@@ -84,3 +84,14 @@ def item_release(*, item_id: int, user: Any) -> None:
         raise ClaimRefused(f"item {item_id} is claimed by someone else", status=403)
     claim.delete()
     audit_record(actor=user, action="item.release", target=f"item:{item_id}")
+
+
+def language_set(*, user: Any, language: str) -> Preference:
+    """The language the console speaks to this person (English or French)."""
+    if language not in dict(settings.LANGUAGES):
+        raise ValueError(
+            f"language {language!r}: expected one of {', '.join(dict(settings.LANGUAGES))}"
+        )
+    pref, _ = Preference.objects.update_or_create(user=user, defaults={"language": language})
+    audit_record(actor=user, action="setting.language", detail={"language": language})
+    return pref

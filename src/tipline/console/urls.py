@@ -9,6 +9,7 @@ urlpatterns = [
     path("login/", views.login_view, name="login"),
     path("login/code/", views.code_view, name="code"),
     path("logout/", views.logout_view, name="logout"),
+    path("language/", views.language, name="language"),
     path("items/<int:item_id>/", views.item_detail, name="item"),
     path("items/<int:item_id>/claim", views.claim, name="item_claim"),
 ]

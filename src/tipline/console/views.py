@@ -15,6 +15,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import translation
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -49,9 +50,10 @@ def staff_required(perm: str) -> Callable[[View], View]:
                 return redirect(f"{reverse('console:login')}?next={request.path}")
             if settings.REQUIRE_2FA and not user.is_verified():  # type: ignore[union-attr,attr-defined]
                 return redirect(f"{reverse('console:login')}?next={request.path}")
-            if not user.has_perm(perm):
-                raise PermissionDenied(_("Your role does not allow this page."))
-            return view(request, *args, **kwargs)
+            with translation.override(selectors.language_of(user)):
+                if not user.has_perm(perm):
+                    raise PermissionDenied(_("Your role does not allow this page."))
+                return view(request, *args, **kwargs)
 
         return wrapped
 
@@ -205,3 +207,14 @@ def item_detail(request: HttpRequest, item_id: int) -> HttpResponse:
         raise Http404(_("There is no such item."))
     audit_record(actor=request.user, action="item.view", target=f"item:{item_id}")
     return render(request, "console/item.html", page)
+
+
+@require_POST
+@staff_required("orient.view_routing")
+def language(request: HttpRequest) -> HttpResponse:
+    """Switch the console's language for this person; it stays their choice."""
+    try:
+        services.language_set(user=request.user, language=request.POST.get("language", ""))
+    except ValueError as exc:
+        return render(request, "console/refused.html", {"error": str(exc)}, status=422)
+    return redirect(_next(request))
