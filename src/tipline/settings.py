@@ -11,6 +11,7 @@ import secrets
 from pathlib import Path
 
 import dj_database_url
+import xstatic.pkg.d3 as xstatic_d3
 
 
 def _env_bool(name: str, default: bool = False) -> bool:
@@ -312,6 +313,9 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+# Third-party browser libraries come from PyPI (XStatic packages) and are served from
+# here, never from a CDN: the console works on a closed network.
+STATICFILES_DIRS = [("xstatic/d3", xstatic_d3.BASE_DIR)]
 # Serve app static files straight from the package: nothing to collect before `serve`.
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG

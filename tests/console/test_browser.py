@@ -125,6 +125,29 @@ def test_a_public_report_reaches_the_queue_of_an_analyst_signed_in_with_totp(
     assert "national" in page.content()
     page.screenshot(path=str(SCREENSHOTS / "console-item.png"), full_page=True)
 
+    # A second report with the same phone: the two pages form a network, drawn by d3
+    # (served by Tipline itself) from the network's JSON.
+    page.goto(f"{base}/report/")
+    page.select_option("select[name=category]", "trafficking")
+    page.fill("textarea[name=urls]", "https://browser-test-2.example/ad/9")
+    page.fill("textarea[name=excerpt]", "Nouvelle, appelez le 01 99 00 12 34")
+    page.check("input[name=consent]")
+    page.click("button[type=submit]")
+    page.wait_for_load_state()
+    deadline = time.monotonic() + 30
+    while True:
+        page.goto(f"{base}/console/search/?type=phone&value=0199001234")
+        if page.locator("a[href^='/console/networks/']").count():
+            break
+        assert time.monotonic() < deadline, "the two reports were never linked"
+        time.sleep(0.5)
+    page.locator("a[href^='/console/networks/']").first.click()
+    page.wait_for_selector("#network-graph[data-rendered='3']")
+    assert page.locator("#network-graph g.item circle").count() == 2
+    assert page.locator("#network-graph g.value rect").count() == 1
+    page.wait_for_timeout(1500)  # let the layout settle for the picture
+    page.screenshot(path=str(SCREENSHOTS / "console-network.png"), full_page=True)
+
     # Switching to French: the choice stays with the analyst.
     page.click("button[name=language][value=fr]")
     page.goto(f"{base}/console/")

@@ -191,3 +191,30 @@ def language_of(user: Any) -> str:
     """The language this person chose for the console (English until they choose)."""
     from_db = Preference.objects.filter(user_id=user.pk).values_list("language", flat=True).first()
     return from_db or "en"
+
+
+def network_graph(summary: dict[str, Any]) -> dict[str, Any]:
+    """A network as a graph: its items, the values that link them, and one edge per item
+    and value (a link between two pictures or two texts joins the items directly)."""
+    nodes: dict[str, dict[str, Any]] = {}
+    edges: list[dict[str, Any]] = []
+    for item in summary["items"]:
+        nodes[f"item:{item['id']}"] = {
+            "id": f"item:{item['id']}",
+            "type": "item",
+            "label": f"#{item['id']} {item['url'] or item['kind']}"[:80],
+        }
+    for link in summary["links"]:
+        if link["state"] != "active":
+            continue
+        a, b = f"item:{link['item_a']}", f"item:{link['item_b']}"
+        if link["kind"] in ("similar_image", "similar_text", "same_image"):
+            edges.append({"source": a, "target": b, "kind": link["kind"]})
+            continue
+        value = f"{link['kind']}:{link['value']}"
+        nodes.setdefault(value, {"id": value, "type": "value", "label": f"{link['value']}"[:60]})
+        for end in (a, b):
+            edge = {"source": end, "target": value, "kind": link["kind"]}
+            if edge not in edges:
+                edges.append(edge)
+    return {"nodes": list(nodes.values()), "edges": [e for e in edges if e["source"] in nodes]}

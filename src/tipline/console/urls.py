@@ -12,4 +12,7 @@ urlpatterns = [
     path("language/", views.language, name="language"),
     path("items/<int:item_id>/", views.item_detail, name="item"),
     path("items/<int:item_id>/claim", views.claim, name="item_claim"),
+    path("networks/<int:network_id>/", views.network_detail, name="network"),
+    path("networks/<int:network_id>/graph.json", views.network_json, name="network_json"),
+    path("search/", views.search, name="search"),
 ]

@@ -12,7 +12,7 @@ import segno
 from django.conf import settings
 from django.contrib.auth import authenticate, get_user_model, login, logout
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import translation
@@ -23,6 +23,7 @@ from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from tipline.common.audit import audit_record
+from tipline.crossref import selectors as crossref_selectors
 from tipline.harmonize.taxonomy import Classification, Theme
 from tipline.orient.services import item_classify
 
@@ -218,3 +219,46 @@ def language(request: HttpRequest) -> HttpResponse:
     except ValueError as exc:
         return render(request, "console/refused.html", {"error": str(exc)}, status=422)
     return redirect(_next(request))
+
+
+@staff_required("crossref.view_network")
+def network_detail(request: HttpRequest, network_id: int) -> HttpResponse:
+    """A network: the graph (drawn in the browser from the JSON below) beside the same
+    data as tables, its timeline and hosting countries, and search by value."""
+    summary = crossref_selectors.network_summary(network_id)
+    if summary is None:
+        raise Http404(_("There is no such network."))
+    if summary["id"] != network_id:  # merged into another: show the one that took it
+        return redirect(reverse("console:network", args=[summary["id"]]))
+    audit_record(actor=request.user, action="network.view", target=f"network:{network_id}")
+    return render(request, "console/network.html", {"network": summary})
+
+
+@staff_required("crossref.view_network")
+def network_json(request: HttpRequest, network_id: int) -> JsonResponse:
+    summary = crossref_selectors.network_summary(network_id)
+    if summary is None:
+        raise Http404(_("There is no such network."))
+    return JsonResponse(selectors.network_graph(summary))
+
+
+@staff_required("crossref.view_network")
+def search(request: HttpRequest) -> HttpResponse:
+    """Search by phone, e-mail, handle, wallet, domain or image hash."""
+    kind, value = request.GET.get("type", "phone"), request.GET.get("value", "").strip()
+    found, error = None, ""
+    if value:
+        try:
+            found = crossref_selectors.items_for_value(type_=kind, value=value, limit=200)
+        except crossref_selectors.UnknownType as exc:
+            error = str(exc)
+        else:
+            audit_record(actor=request.user, action="value.search", detail={kind: value})
+    return render(
+        request,
+        "console/search.html",
+        {"found": found, "error": error, "type": kind, "value": value, "types": SEARCH_TYPES},
+    )
+
+
+SEARCH_TYPES = ("phone", "email", "handle", "wallet", "domain", "image")
