@@ -254,6 +254,12 @@ CONSOLE_SLA_S = {
     "P3": _env_float("TIPLINE_SLA_P3_S", 3 * 86400.0),
     "P4": _env_float("TIPLINE_SLA_P4_S", 7 * 86400.0),
 }
+# Welfare: each un-blurred picture counts this much viewing time (an upper bound: it is
+# shown for that long at most), against a daily cap that warns, then hides media for the
+# day. INHOPE advises at most 4 h of viewing a day.
+CONSOLE_UNBLUR_S = _env_float("TIPLINE_UNBLUR_S", 60.0)
+CONSOLE_EXPOSURE_CAP_S = _env_float("TIPLINE_EXPOSURE_CAP_S", 4 * 3600.0)
+CONSOLE_EXPOSURE_WARN = 0.8
 # A claim on an item lapses after this, so nothing stays stuck with someone gone home.
 CONSOLE_CLAIM_S = _env_float("TIPLINE_CLAIM_S", 1800.0)
 

@@ -31,3 +31,19 @@ class Preference(models.Model):
 
     def __str__(self) -> str:
         return f"preferences of {self.user_id}"
+
+
+class Exposure(models.Model):
+    """How long a staff member looked at un-blurred media on one day (welfare: a daily
+    cap warns, then hides media)."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE)
+    day = models.DateField()
+    seconds = models.FloatField(default=0.0)
+    unblurs = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "day"], name="exposure_once")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} on {self.day}: {self.seconds:.0f} s"

@@ -10,16 +10,16 @@ from django.conf import settings
 from django.db.models import Case, IntegerField, Q, Value, When
 from django.utils import timezone
 
-from tipline.analyze.models import BankMatch, Capture, IndicatorHit, Observable
+from tipline.analyze.models import BankMatch, Capture, IndicatorHit, ItemAnalysis, Observable
 from tipline.common.models import AuditRecord
 from tipline.crossref.models import Link, Membership
-from tipline.harmonize.models import Item
+from tipline.harmonize.models import Item, MediaFile
 from tipline.harmonize.taxonomy import Classification, Theme
-from tipline.intake.models import Report
+from tipline.intake.models import Report, ReportMedia
 from tipline.orient import selectors as orient
 from tipline.orient.models import Routing
 
-from .models import Preference
+from .models import Exposure, Preference
 
 PRIORITY_RANK = Case(
     When(priority="P1", then=Value(1)),
@@ -218,3 +218,34 @@ def network_graph(summary: dict[str, Any]) -> dict[str, Any]:
             if edge not in edges:
                 edges.append(edge)
     return {"nodes": list(nodes.values()), "edges": [e for e in edges if e["source"] in nodes]}
+
+
+def exposure_today(user: Any) -> dict[str, Any]:
+    """Today's un-blurred viewing time against the cap: seconds, share, warn, capped."""
+    seconds = (
+        Exposure.objects.filter(user_id=user.pk, day=timezone.now().date())
+        .values_list("seconds", flat=True)
+        .first()
+    ) or 0.0
+    cap = settings.CONSOLE_EXPOSURE_CAP_S
+    return {
+        "seconds": seconds,
+        "minutes": round(seconds / 60),
+        "cap_minutes": round(cap / 60),
+        "warn": seconds >= cap * settings.CONSOLE_EXPOSURE_WARN,
+        "capped": seconds >= cap,
+    }
+
+
+def item_media(item: Item) -> list[dict[str, Any]]:
+    """The pictures of an item (the item itself, or its reports' uploads), each with its
+    blurred thumbnail and whether it is known content (never shown unless asked)."""
+    shas = {item.sha256} if item.kind == "media" and item.sha256 else set()
+    shas |= set(
+        ReportMedia.objects.filter(report__report_items__item=item).values_list("sha256", flat=True)
+    )
+    known = ItemAnalysis.objects.filter(item=item, known_content=True).exists()
+    files = MediaFile.objects.filter(sha256__in=shas).order_by("sha256")
+    return [
+        {"sha256": f.sha256, "thumbnail": bool(f.thumbnail_sha256), "known": known} for f in files
+    ]

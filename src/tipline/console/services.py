@@ -9,13 +9,14 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth.models import Group, Permission, User
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
 from tipline.common.audit import audit_record
 from tipline.harmonize.models import Item
 
 from . import roles
-from .models import Claim, Preference
+from .models import Claim, Exposure, Preference
 
 
 class ClaimRefused(Exception):
@@ -95,3 +96,29 @@ def language_set(*, user: Any, language: str) -> Preference:
     pref, _ = Preference.objects.update_or_create(user=user, defaults={"language": language})
     audit_record(actor=user, action="setting.language", detail={"language": language})
     return pref
+
+
+class ExposureCapped(Exception):
+    """The daily cap of un-blurred viewing is reached: media stay hidden until tomorrow."""
+
+
+@transaction.atomic
+def media_unblur(*, user: Any, item_id: int, sha256: str, known: bool) -> Exposure:
+    """Show one picture un-blurred, once: logged, and counted against the day's cap."""
+    today = timezone.now().date()
+    exposure, _ = Exposure.objects.select_for_update().get_or_create(user=user, day=today)
+    if exposure.seconds >= settings.CONSOLE_EXPOSURE_CAP_S:
+        raise ExposureCapped(
+            "your viewing time for today is used up: media stay blurred until tomorrow"
+        )
+    Exposure.objects.filter(id=exposure.id).update(
+        seconds=F("seconds") + settings.CONSOLE_UNBLUR_S, unblurs=F("unblurs") + 1
+    )
+    audit_record(
+        actor=user,
+        action="media.unblur_known" if known else "media.unblur",
+        target=f"item:{item_id}",
+        detail={"sha256": sha256},
+    )
+    exposure.refresh_from_db()
+    return exposure

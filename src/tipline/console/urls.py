@@ -12,6 +12,12 @@ urlpatterns = [
     path("language/", views.language, name="language"),
     path("items/<int:item_id>/", views.item_detail, name="item"),
     path("items/<int:item_id>/claim", views.claim, name="item_claim"),
+    path("items/<int:item_id>/unblur", views.media_unblur, name="media_unblur"),
+    path(
+        "items/<int:item_id>/media/<str:sha256>/<str:variant>",
+        views.media_file,
+        name="media_file",
+    ),
     path("networks/<int:network_id>/", views.network_detail, name="network"),
     path("networks/<int:network_id>/graph.json", views.network_json, name="network_json"),
     path("search/", views.search, name="search"),

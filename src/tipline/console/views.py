@@ -23,7 +23,9 @@ from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from tipline.common.audit import audit_record
+from tipline.common.evidence import default_store
 from tipline.crossref import selectors as crossref_selectors
+from tipline.harmonize.models import Item, MediaFile
 from tipline.harmonize.taxonomy import Classification, Theme
 from tipline.orient.services import item_classify
 
@@ -207,7 +209,69 @@ def item_detail(request: HttpRequest, item_id: int) -> HttpResponse:
     if page is None:
         raise Http404(_("There is no such item."))
     audit_record(actor=request.user, action="item.view", target=f"item:{item_id}")
+    page["media"] = selectors.item_media(page["item"])
+    page["exposure"] = selectors.exposure_today(request.user)
+    page["shown"] = request.GET.get("shown", "")
     return render(request, "console/item.html", page)
+
+
+GRANT = "tipline_unblurred"
+
+
+@require_POST
+@staff_required("orient.view_routing")
+def media_unblur(request: HttpRequest, item_id: int) -> HttpResponse:
+    """Un-blur one picture, on an explicit click: logged and counted (welfare)."""
+    sha256 = request.POST.get("sha256", "")
+    media = {m["sha256"]: m for m in selectors.item_media(get_item_or_404(item_id))}
+    if sha256 not in media:
+        raise Http404(_("This picture is not part of this item."))
+    try:
+        services.media_unblur(
+            user=request.user, item_id=item_id, sha256=sha256, known=media[sha256]["known"]
+        )
+    except services.ExposureCapped as exc:
+        return render(request, "console/refused.html", {"error": str(exc)}, status=429)
+    # One picture at a time: the grant is for this one, and is used up by showing it.
+    request.session[GRANT] = sha256
+    return redirect(f"{reverse('console:item', args=[item_id])}?shown={sha256}#media")
+
+
+@staff_required("orient.view_routing")
+def media_file(request: HttpRequest, item_id: int, sha256: str, variant: str) -> HttpResponse:
+    """A picture's blurred grayscale thumbnail, or (once, after an un-blur) the picture."""
+    media = {m["sha256"]: m for m in selectors.item_media(get_item_or_404(item_id))}
+    if sha256 not in media or selectors.exposure_today(request.user)["capped"]:
+        raise Http404(_("This picture is not shown."))
+    if variant == "original":
+        if request.session.get(GRANT) != sha256:
+            raise PermissionDenied(_("Un-blur the picture first: it is logged."))
+        del request.session[GRANT]
+        data = default_store().get(sha256)
+    else:
+        thumb = MediaFile.objects.filter(sha256=sha256).values_list("thumbnail_sha256", flat=True)
+        if not thumb.first():
+            raise Http404(_("This picture has no thumbnail."))
+        data = default_store().get(str(thumb.first()))
+    fmt = MediaFile.objects.filter(sha256=sha256).values_list("format", flat=True).first() or ""
+    original_type = (
+        f"image/{fmt.lower()}"
+        if fmt.lower() in ("jpeg", "png", "gif", "webp")
+        else ("application/octet-stream")
+    )
+    response = HttpResponse(
+        data, content_type=original_type if variant == "original" else "image/jpeg"
+    )
+    response["Cache-Control"] = "no-store"
+    response["Content-Disposition"] = "inline"
+    return response
+
+
+def get_item_or_404(item_id: int) -> Item:
+    item = Item.objects.filter(id=item_id).first()
+    if item is None:
+        raise Http404(_("There is no such item."))
+    return item
 
 
 @require_POST
