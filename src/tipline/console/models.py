@@ -47,3 +47,15 @@ class Exposure(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} on {self.day}: {self.seconds:.0f} s"
+
+
+class Note(models.Model):
+    """An analyst's note on an item, kept with who wrote it and when."""
+
+    item = models.ForeignKey(Item, related_name="notes", on_delete=models.CASCADE)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT)
+    text = models.TextField()
+    created_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"note on item {self.item_id} by {self.user_id}"

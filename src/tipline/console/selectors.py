@@ -17,9 +17,9 @@ from tipline.harmonize.models import Item, MediaFile
 from tipline.harmonize.taxonomy import Classification, Theme
 from tipline.intake.models import Report, ReportMedia
 from tipline.orient import selectors as orient
-from tipline.orient.models import Routing
+from tipline.orient.models import Destination, Routing
 
-from .models import Exposure, Preference
+from .models import Exposure, Note, Preference
 
 PRIORITY_RANK = Case(
     When(priority="P1", then=Value(1)),
@@ -168,6 +168,7 @@ def item_page(*, item_id: int, user: Any) -> dict[str, Any] | None:
         "matches": list(BankMatch.objects.filter(item_id=item_id).select_related("entry__bank")),
         "links": [
             {
+                "id": link.pk,
                 "other": link.item_b_id if link.item_a_id == item_id else link.item_a_id,
                 "kind": link.kind,
                 "value": link.value,
@@ -182,6 +183,13 @@ def item_page(*, item_id: int, user: Any) -> dict[str, Any] | None:
         .first(),
         "routing": orient.item_routing(item_id),
         "history": list(AuditRecord.objects.filter(target=f"item:{item_id}").order_by("-seq")[:50]),
+        "notes": list(Note.objects.filter(item_id=item_id).select_related("user").order_by("-id")),
+        "destinations": list(
+            Destination.objects.filter(is_active=True)
+            .exclude(kind="host")
+            .order_by("kind", "code")
+            .values_list("code", "name")
+        ),
         "themes": [t.value for t in Theme],
         "classifications": [c.value for c in Classification if c != Classification.UNASSESSED],
     }

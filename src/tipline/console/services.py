@@ -16,7 +16,7 @@ from tipline.common.audit import audit_record
 from tipline.harmonize.models import Item
 
 from . import roles
-from .models import Claim, Exposure, Preference
+from .models import Claim, Exposure, Note, Preference
 
 
 class ClaimRefused(Exception):
@@ -122,3 +122,15 @@ def media_unblur(*, user: Any, item_id: int, sha256: str, known: bool) -> Exposu
     )
     exposure.refresh_from_db()
     return exposure
+
+
+def note_add(*, user: Any, item_id: int, text: str) -> Note:
+    """A note on an item, for colleagues; recorded in the audit log too."""
+    text = text.strip()
+    if not text:
+        raise ValueError("a note needs some text")
+    note = Note.objects.create(
+        item_id=item_id, user=user, text=text[:5000], created_at=timezone.now()
+    )
+    audit_record(actor=user, action="item.note", target=f"item:{item_id}", detail={"note": note.pk})
+    return note

@@ -13,6 +13,7 @@ urlpatterns = [
     path("items/<int:item_id>/", views.item_detail, name="item"),
     path("items/<int:item_id>/claim", views.claim, name="item_claim"),
     path("items/<int:item_id>/unblur", views.media_unblur, name="media_unblur"),
+    path("items/<int:item_id>/action", views.item_action, name="item_action"),
     path(
         "items/<int:item_id>/media/<str:sha256>/<str:variant>",
         views.media_file,

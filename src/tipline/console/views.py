@@ -25,8 +25,11 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from tipline.common.audit import audit_record
 from tipline.common.evidence import default_store
 from tipline.crossref import selectors as crossref_selectors
+from tipline.crossref import services as crossref_services
 from tipline.harmonize.models import Item, MediaFile
 from tipline.harmonize.taxonomy import Classification, Theme
+from tipline.orient import services as orient_services
+from tipline.orient.models import Dispatch
 from tipline.orient.services import item_classify
 
 from . import selectors, services
@@ -326,3 +329,53 @@ def search(request: HttpRequest) -> HttpResponse:
 
 
 SEARCH_TYPES = ("phone", "email", "handle", "wallet", "domain", "image")
+
+
+@require_POST
+@staff_required("orient.view_routing")
+def item_action(request: HttpRequest, item_id: int) -> HttpResponse:
+    """The item page's actions: a note, proposing, confirming or cancelling a dispatch,
+    cutting a wrong link. Each needs its permission; the services keep four eyes."""
+    get_item_or_404(item_id)
+    action = request.POST.get("action", "")
+    needed = {
+        "note": "orient.assess_item",
+        "propose": "orient.propose_dispatch",
+        "confirm": "orient.confirm_dispatch",
+        "cancel": "orient.cancel_dispatch",
+        "cut": "crossref.cut_link",
+    }.get(action)
+    if needed is None:
+        return render(request, "console/refused.html", {"error": _("Unknown action.")}, status=400)
+    if not request.user.has_perm(needed):
+        raise PermissionDenied(_("Your role does not allow this action."))
+    user: Any = request.user
+    try:
+        if action == "note":
+            services.note_add(user=user, item_id=item_id, text=request.POST.get("text", ""))
+        elif action == "propose":
+            orient_services.dispatch_propose(
+                item_id=item_id,
+                destination_code=request.POST.get("destination", ""),
+                user=user,
+                note=request.POST.get("text", ""),
+            )
+        elif action in ("confirm", "cancel"):
+            dispatch_id = int(request.POST.get("dispatch", "0") or 0)
+            if not Dispatch.objects.filter(id=dispatch_id, item_id=item_id).exists():
+                raise Http404(_("There is no such dispatch on this item."))
+            if action == "confirm":
+                orient_services.dispatch_confirm(dispatch_id=dispatch_id, user=user)
+            else:
+                orient_services.dispatch_cancel(
+                    dispatch_id=dispatch_id, user=user, reason=request.POST.get("text", "")
+                )
+        else:
+            link_id = int(request.POST.get("link", "0") or 0)
+            crossref_services.link_cut(
+                link_id=link_id, by=user, reason=request.POST.get("text", "")
+            )
+    except (ValueError, orient_services.OrientError, crossref_services.CrossrefError) as exc:
+        status = getattr(exc, "status", 422)
+        return render(request, "console/refused.html", {"error": str(exc)}, status=status)
+    return redirect(reverse("console:item", args=[item_id]))
