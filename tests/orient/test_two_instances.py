@@ -20,7 +20,7 @@ import httpx
 import pytest
 
 from ..conftest import start_tipline, wait_for
-from ..ops.test_serve import free_port
+from ..ops.test_serve import children_of, free_port
 
 pytestmark = pytest.mark.slow
 
@@ -97,7 +97,7 @@ class Instance:
     def kill(self) -> None:
         """SIGKILL the server and its workers: no goodbye, no cleanup."""
         assert self.process is not None
-        for pid in _children(self.process.pid):
+        for pid in children_of(self.process.pid):
             os.kill(pid, signal.SIGKILL)
         self.process.kill()
         self.process.wait(10)
@@ -114,18 +114,6 @@ class Instance:
 
     def partner_reports(self) -> int:
         return int(self.sql("select count(*) from intake_report where channel='partner'")[0][0])
-
-
-def _children(pid: int) -> list[int]:
-    found = []
-    for proc in Path("/proc").iterdir():
-        try:
-            cmdline = (proc / "cmdline").read_bytes().split(b"\0")
-        except OSError:
-            continue
-        if b"--parent-pid" in cmdline and str(pid).encode() in cmdline:
-            found.append(int(proc.name))
-    return found
 
 
 @pytest.fixture(scope="module")

@@ -246,25 +246,22 @@ def media_file(request: HttpRequest, item_id: int, sha256: str, variant: str) ->
     media = {m["sha256"]: m for m in selectors.item_media(get_item_or_404(item_id))}
     if sha256 not in media or selectors.exposure_today(request.user)["capped"]:
         raise Http404(_("This picture is not shown."))
+    row = MediaFile.objects.filter(sha256=sha256).values("thumbnail_sha256", "format").first()
     if variant == "original":
         if request.session.get(GRANT) != sha256:
             raise PermissionDenied(_("Un-blur the picture first: it is logged."))
         del request.session[GRANT]
         data = default_store().get(sha256)
+        fmt = str(row["format"]).lower() if row else ""
+        content_type = (
+            f"image/{fmt}" if fmt in ("jpeg", "png", "gif", "webp") else "application/octet-stream"
+        )
     else:
-        thumb = MediaFile.objects.filter(sha256=sha256).values_list("thumbnail_sha256", flat=True)
-        if not thumb.first():
+        if not row or not row["thumbnail_sha256"]:
             raise Http404(_("This picture has no thumbnail."))
-        data = default_store().get(str(thumb.first()))
-    fmt = MediaFile.objects.filter(sha256=sha256).values_list("format", flat=True).first() or ""
-    original_type = (
-        f"image/{fmt.lower()}"
-        if fmt.lower() in ("jpeg", "png", "gif", "webp")
-        else ("application/octet-stream")
-    )
-    response = HttpResponse(
-        data, content_type=original_type if variant == "original" else "image/jpeg"
-    )
+        data = default_store().get(row["thumbnail_sha256"])
+        content_type = "image/jpeg"
+    response = HttpResponse(data, content_type=content_type)
     response["Cache-Control"] = "no-store"
     response["Content-Disposition"] = "inline"
     return response

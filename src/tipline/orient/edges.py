@@ -1,5 +1,5 @@
 """The outside world Orient talks to, behind small interfaces: partner hotlines' inboxes
-(HTTP), mail servers (Django's mail backends) and reported pages (Analyze's capture)."""
+(HTTP) and mail servers (Django's mail backends). Re-checks use Analyze's capture."""
 
 from __future__ import annotations
 
@@ -9,9 +9,6 @@ from typing import Protocol
 import httpx
 from django.conf import settings
 from django.core.mail import EmailMessage, mailers
-
-from tipline.analyze import edges as analyze_edges
-from tipline.analyze.capture import Fetcher
 
 
 class DeliveryError(Exception):
@@ -81,7 +78,3 @@ def transport() -> PartnerTransport:
 
 def mailer() -> Mailer:
     return DjangoMailer()
-
-
-def page_fetcher() -> Fetcher:
-    return analyze_edges.fetcher()

@@ -151,9 +151,6 @@ class DispatchState(models.TextChoices):
     CANCELLED = "cancelled", "cancelled"
 
 
-OPEN_STATES = (DispatchState.PROPOSED, DispatchState.PENDING)
-
-
 class Dispatch(models.Model):
     """An outbox row: one message about one item to one destination — a dispatch to an
     office or a partner hotline, a notice to a host, a status update to the partner that

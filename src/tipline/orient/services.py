@@ -43,7 +43,7 @@ from .models import (
 
 log = logging.getLogger(__name__)
 
-PERSON = "waiting for a person to confirm"
+PERSON = core.WAITING_PERSON
 
 
 class OrientError(Exception):
