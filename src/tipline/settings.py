@@ -81,6 +81,7 @@ INSTALLED_APPS = [
     "django_otp",
     "django_otp.plugins.otp_totp",
     "axes",
+    "js_lib_htmx",  # htmx's files, from PyPI, served locally
     # Tipline: shared bottom layer, then the pipeline in data-flow order, then people.
     "tipline.common",
     "tipline.intake",
@@ -254,10 +255,12 @@ CONSOLE_SLA_S = {
     "P3": _env_float("TIPLINE_SLA_P3_S", 3 * 86400.0),
     "P4": _env_float("TIPLINE_SLA_P4_S", 7 * 86400.0),
 }
-# Welfare: each un-blurred picture counts this much viewing time (an upper bound: it is
-# shown for that long at most), against a daily cap that warns, then hides media for the
-# day. INHOPE advises at most 4 h of viewing a day.
+# Welfare: time spent with an un-blurred picture on screen counts against a daily cap
+# that warns, then hides media for the day (INHOPE advises at most 4 h of viewing a day).
+# With JavaScript the page measures it in beats while the picture is on screen and the tab
+# visible; without, each un-blur counts CONSOLE_UNBLUR_S and the page blurs it again then.
 CONSOLE_UNBLUR_S = _env_float("TIPLINE_UNBLUR_S", 60.0)
+CONSOLE_EXPOSURE_BEAT_S = _env_float("TIPLINE_EXPOSURE_BEAT_S", 15.0)
 CONSOLE_EXPOSURE_CAP_S = _env_float("TIPLINE_EXPOSURE_CAP_S", 4 * 3600.0)
 CONSOLE_EXPOSURE_WARN = 0.8
 # A claim on an item lapses after this, so nothing stays stuck with someone gone home.

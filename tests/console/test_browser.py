@@ -29,6 +29,10 @@ if os.environ.get("TIPLINE_DATABASE_URL", "").startswith("postgres"):
     )
 
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+# Shared along the module's story: the server's environment, each person's TOTP secret.
+ENV: dict[str, str] = {}
+SECRETS: dict[str, str] = {}
+USED_STEP: dict[str, int] = {}  # a TOTP code is accepted once: wait for the next one
 
 
 @pytest.fixture(scope="module")
@@ -53,6 +57,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]
             return False
 
     wait_for(up, 60, "the server")
+    ENV.update(env)
     yield base, password
     process.send_signal(signal.SIGTERM)
     try:
@@ -99,7 +104,9 @@ def test_a_public_report_reaches_the_queue_of_an_analyst_signed_in_with_totp(
     page.wait_for_selector("#totp-secret")
     page.screenshot(path=str(SCREENSHOTS / "console-enrol.png"))
     secret = page.inner_text("#totp-secret").strip()
+    SECRETS["analyst"] = secret
     totp = TOTP(base64.b32decode(secret))
+    USED_STEP["analyst"] = totp.t()
     page.fill("#id_token", f"{totp.token():06d}")
     page.click("button[type=submit]")
     page.wait_for_selector("table.queue")
@@ -153,3 +160,124 @@ def test_a_public_report_reaches_the_queue_of_an_analyst_signed_in_with_totp(
     page.goto(f"{base}/console/")
     assert page.locator("h1").inner_text() == "Éléments en attente de qualification"
     assert page.get_attribute("html", "lang") == "fr"
+
+
+def sign_in(page, base: str, username: str, password: str) -> None:  # type: ignore[no-untyped-def]
+    """Password, then the TOTP code: enrolling on the first sign-in, reusing it after."""
+    page.goto(f"{base}/console/login/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", password)
+    page.click("button[type=submit]")
+    page.wait_for_selector("#id_token")
+    if page.locator("#totp-secret").count():
+        SECRETS[username] = page.inner_text("#totp-secret").strip()
+    totp = TOTP(base64.b32decode(SECRETS[username]))
+    while totp.t() == USED_STEP.get(username):
+        time.sleep(0.5)
+    USED_STEP[username] = totp.t()
+    page.fill("#id_token", f"{totp.token():06d}")
+    page.click("button[type=submit]")
+    page.wait_for_load_state()
+    assert "/login/" not in page.url, page.inner_text("main")
+
+
+def report(page, base: str, url: str, text: str, image: Path | None = None) -> None:  # type: ignore[no-untyped-def]
+    page.goto(f"{base}/report/")
+    page.select_option("select[name=category]", "trafficking")
+    page.fill("textarea[name=urls]", url)
+    page.fill("textarea[name=excerpt]", text)
+    if image is not None:
+        page.set_input_files("input[name=image]", str(image))
+    page.check("input[name=consent]")
+    page.click("button[type=submit]")
+    page.wait_for_load_state()
+
+
+def test_queue_order_keyboard_unblur_and_a_second_person_confirming(
+    server: tuple[str, str], browser, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    from PIL import Image, ImageDraw
+
+    base, password = server
+    picture = Image.new("RGB", (240, 160), (200, 220, 240))
+    ImageDraw.Draw(picture).ellipse((60, 30, 180, 130), fill=(180, 40, 40))
+    image = tmp_path / "screenshot.png"
+    picture.save(image)
+    public = browser.new_page()
+    # A routine report first, then one saying someone is held: P1 goes first anyway.
+    report(public, base, "https://order-routine.example/ad/1", "Massage relaxant, 01 99 00 55 01")
+    report(
+        public,
+        base,
+        "https://order-urgent.example/ad/2",
+        "They took my passport, she is not allowed to leave. 01 99 00 55 02",
+        image=image,
+    )
+
+    analyst = browser.new_page(viewport={"width": 1280, "height": 900})
+    sign_in(analyst, base, "analyst", password)
+    if analyst.locator("button[name=language][value=en]").count():  # French since the last test
+        analyst.click("button[name=language][value=en]")
+        analyst.wait_for_load_state()
+    deadline = time.monotonic() + 30
+    while True:
+        analyst.goto(f"{base}/console/")
+        html = analyst.content()
+        if "order-routine.example" in html and "order-urgent.example" in html:
+            break
+        assert time.monotonic() < deadline, analyst.inner_text("main")
+        time.sleep(0.5)
+    rows = analyst.locator("tbody tr[data-item]")
+    order = [rows.nth(i).inner_text() for i in range(rows.count())]
+    urgent = next(i for i, text in enumerate(order) if "order-urgent.example" in text)
+    routine = next(i for i, text in enumerate(order) if "order-routine.example" in text)
+    assert order[urgent].startswith("P1") and urgent < routine
+
+    # Keyboard: j moves to the first item, j again to the next, k back; c claims it.
+    analyst.keyboard.press("j")
+    first = rows.nth(0).get_attribute("data-item")
+    assert analyst.evaluate("document.activeElement.dataset.item") == first
+    analyst.keyboard.press("j")
+    analyst.keyboard.press("k")
+    assert analyst.evaluate("document.activeElement.dataset.item") == first
+    analyst.keyboard.press("c")
+    analyst.wait_for_selector(f"tr[data-item='{first}'] button:has-text('Release')")
+    assert analyst.evaluate("document.activeElement.dataset.item") == first  # htmx kept it
+
+    # The picture: blurred until an explicit click, which the item's history records.
+    analyst.goto(f"{base}/console/")
+    analyst.locator("tr", has_text="order-urgent.example").locator("a").first.click()
+    analyst.wait_for_selector("h2#routing-h")
+    url_item = analyst.url
+    deadline = time.monotonic() + 30
+    while not analyst.locator("img.blurred").count():
+        assert time.monotonic() < deadline, "the picture never showed on the item page"
+        time.sleep(0.5)
+        analyst.reload()
+    assert not analyst.locator("img.original").count()
+    analyst.click("text=Un-blur (logged)")
+    analyst.wait_for_selector("img.original[data-exposure]")
+    assert analyst.evaluate("document.querySelector('img.original').naturalWidth") == 240
+    assert "media.unblur" in analyst.inner_text("#history")
+    analyst.screenshot(path=str(SCREENSHOTS / "console-unblurred.png"), full_page=True)
+    analyst.click("text=Blur it again")
+    analyst.wait_for_selector("img.blurred")
+
+    # The analyst proposes sending it to the police; a senior analyst confirms it.
+    analyst.goto(url_item)
+    analyst.select_option("select[name=destination]", "police-trafficking")
+    analyst.click("button:has-text('Propose')")
+    analyst.wait_for_selector("#routing td:has-text('proposed')")
+    assert not analyst.locator("#routing button:has-text('Confirm')").count()
+    out = tipline("staff", "add", "sen", "--role", "senior_analyst", env=ENV)
+    senior_password = out.split("password: ")[1].split()[0]
+    senior = browser.new_page(viewport={"width": 1280, "height": 900})
+    sign_in(senior, base, "sen", senior_password)
+    senior.goto(url_item)
+    row = senior.locator("#routing tr[data-dispatch]", has_text="police-trafficking")
+    row.locator("button:has-text('Confirm')").click()
+    senior.wait_for_selector(
+        "#routing tr[data-dispatch]:has-text('police-trafficking'):not(:has-text('proposed'))"
+    )
+    assert not row.locator("button:has-text('Confirm')").count()
+    senior.screenshot(path=str(SCREENSHOTS / "console-confirmed.png"), full_page=True)

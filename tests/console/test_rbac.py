@@ -34,6 +34,8 @@ ACTIONS: list[tuple[str, str, dict[str, Any] | None, set[str]]] = [
     ("post", "/api/v1/dispatches/999/confirm", {}, SENIORS),
     ("post", "/api/v1/dispatches/999/cancel", {"reason": "wrong"}, SENIORS),
     ("post", "/api/v1/dispatches/999/acknowledge", {}, {"supervisor", "admin", "liaison"}),
+    ("post", "/api/v1/items/999/duplicate", {"of_item": 1}, READERS),
+    ("get", "/api/v1/dispatches", None, set(ROLES)),
     ("get", "/api/v1/outbox/problems", None, READERS),
     ("get", "/api/v1/networks/999", None, READERS),
     ("get", "/api/v1/observables/search?type=phone&value=0199001234", None, READERS),
@@ -95,3 +97,45 @@ def test_a_senior_cannot_confirm_their_own_proposal_but_another_senior_can() -> 
     )
     assert confirmed.status_code == 200
     assert Dispatch.objects.get(id=d.id).state == "pending"
+
+
+# The console's pages and actions, by role: (method, path, form, roles allowed). {item} is a
+# real item, so that a refusal is about the role and not a missing item.
+PAGES: list[tuple[str, str, dict[str, Any] | None, set[str]]] = [
+    ("get", "/console/", None, READERS),
+    ("get", "/console/items/{item}/", None, READERS),
+    ("post", "/console/items/{item}/", {"theme": "csam", "classification": "baseline"}, READERS),
+    ("post", "/console/items/{item}/claim", {}, READERS),
+    ("post", "/console/items/{item}/action", {"action": "note", "text": "n"}, READERS),
+    ("post", "/console/items/{item}/action", {"action": "duplicate", "of_item": "x"}, READERS),
+    ("post", "/console/items/{item}/action", {"action": "propose", "destination": "x"}, READERS),
+    ("post", "/console/items/{item}/action", {"action": "confirm", "dispatch": 9999}, SENIORS),
+    ("post", "/console/items/{item}/action", {"action": "cancel", "dispatch": 9999}, SENIORS),
+    ("post", "/console/items/{item}/action", {"action": "cut", "link": 9999}, READERS),
+    ("post", "/console/items/{item}/unblur", {"sha256": "0" * 64}, READERS),
+    ("get", "/console/networks/9999/", None, READERS),
+    ("get", "/console/search/", None, READERS),
+    ("get", "/console/preferences/", None, READERS),
+    ("post", "/console/exposure/beat", {}, READERS),
+    ("post", "/console/language/", {"language": "fr"}, set(ROLES)),
+    ("get", "/console/dispatches/", None, set(ROLES)),
+    ("post", "/console/dispatches/", {"dispatch": 9999}, {"supervisor", "admin", "liaison"}),
+    ("get", "/console/audit/", None, {"supervisor", "admin"}),
+    ("get", "/console/audit.csv", None, {"supervisor", "admin"}),
+]
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize(("method", "path", "form", "allowed"), PAGES)
+def test_each_role_sees_and_does_in_the_console_what_its_role_allows(
+    role: str, method: str, path: str, form: dict[str, Any] | None, allowed: set[str]
+) -> None:
+    item = report_page("https://rbac-pages.example/1")
+    client = Client()
+    client.force_login(staff_user(f"user-{role}", role))
+    url = path.format(item=item.id)
+    response = client.get(url) if method == "get" else client.post(url, form or {})
+    if role in allowed:
+        assert response.status_code != 403, (role, url, response.content[:300])
+    else:
+        assert response.status_code == 403, (role, url, response.status_code)

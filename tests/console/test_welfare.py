@@ -125,3 +125,51 @@ def test_a_picture_not_of_this_item_is_refused() -> None:
     response = client.post(f"/console/items/{item.id}/unblur", {"sha256": "0" * 64})
     assert response.status_code == 404
     assert not AuditRecord.objects.filter(action="media.unblur").exists()
+
+
+def test_with_the_script_viewing_time_is_measured_in_beats(settings) -> None:
+    settings.CONSOLE_EXPOSURE_BEAT_S = 15.0
+    settings.CONSOLE_EXPOSURE_CAP_S = 60.0
+    item, _ = reported_picture()
+    client = analyst()
+    clicked = client.post(
+        f"/console/items/{item.id}/unblur", {"sha256": item.sha256, "measured": "1"}
+    )
+    page = client.get(clicked["Location"]).content.decode()
+    # Measured: the picture carries the beat marker and no re-blurring refresh is set.
+    assert 'data-exposure="1"' in page and 'http-equiv="refresh"' not in page
+    beats = [client.post("/console/exposure/beat").json() for _ in range(3)]
+    assert [b["seconds"] for b in beats] == [30.0, 45.0, 60.0]  # 15 s counted at the click
+    assert (beats[1]["capped"], beats[2]["capped"]) == (False, True)
+    # Over the cap a beat adds nothing more, and the page hides media.
+    assert client.post("/console/exposure/beat").json()["seconds"] == 60.0
+    assert "media are hidden" in client.get(f"/console/items/{item.id}/").content.decode()
+
+
+def test_without_the_script_an_unblur_counts_the_allowance_and_blurs_again(settings) -> None:
+    settings.CONSOLE_UNBLUR_S = 60.0
+    item, _ = reported_picture()
+    client = analyst()
+    clicked = client.post(f"/console/items/{item.id}/unblur", {"sha256": item.sha256})
+    page = client.get(clicked["Location"]).content.decode()
+    assert 'http-equiv="refresh" content="60;' in page and "data-exposure" not in page
+
+
+def test_blur_and_grayscale_are_on_by_default_and_each_persons_choice() -> None:
+    item, data = reported_picture()
+    client = analyst()
+    settings_page = client.get("/console/preferences/").content.decode()
+    assert settings_page.count("checked") == 2
+    original = f"/console/items/{item.id}/media/{item.sha256}/original"
+    client.post("/console/preferences/", {"grayscale": "1"})  # blur off, grayscale kept
+    page = client.get(f"/console/items/{item.id}/").content.decode()
+    assert original in page and 'class="original grayscale"' in page
+    assert client.get(original).content == data
+    # Shown because blurring is off: still logged and counted.
+    record = AuditRecord.objects.filter(action="media.unblur").get()
+    assert record.detail == {"sha256": item.sha256, "blur_off": True}
+    assert AuditRecord.objects.filter(action="setting.welfare").count() == 1
+    # Another analyst still gets blurred thumbnails.
+    other = Client()
+    other.force_login(staff_user("bob"))
+    assert original not in other.get(f"/console/items/{item.id}/").content.decode()

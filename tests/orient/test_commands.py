@@ -87,8 +87,8 @@ def test_rules_import_replaces_the_rules_and_routing_follows_them(tmp_path) -> N
 
     out, _ = run("rules", "import", str(path))
 
-    assert out.strip() == "9 rule(s) in force; items are routed again as they move"
     expected = [n for n in DEFAULT_NAMES if n != "no-hotline"] + ["brazil-to-cyber"]
+    assert out.strip() == f"{len(expected)} rule(s) in force; items are routed again as they move"
     assert rules_in_force() == expected
     exported, _ = run("rules", "export")
     assert [r.name for r in core.rules_from_yaml(exported)] == expected
@@ -148,7 +148,7 @@ def test_one_bad_rule_at_the_end_of_a_good_file_changes_nothing(tmp_path) -> Non
     rules = edited_rules()
     rules[-1]["then"][0]["do"] = "forward"  # not an action
     path = write_rules(tmp_path / "rules.yaml", rules)
-    bad = r'rule #9 "brazil-to-cyber": field "then.*do".*; nothing was changed$'
+    bad = rf'rule #{len(DEFAULT_NAMES)} "brazil-to-cyber": field "then.*do".*; nothing was changed$'
     with pytest.raises(CommandError, match=bad):
         run("rules", "import", str(path))
     assert rules_in_force() == DEFAULT_NAMES

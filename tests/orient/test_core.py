@@ -153,6 +153,7 @@ def test_default_rules_match_their_plain_form_and_are_all_described() -> None:
     rules = core.default_rules()
     assert [r.name for r in rules] == [
         "p1-escalate",
+        "duplicate",
         "not-illegal",
         "doubtful",
         "known-off-web",
@@ -164,7 +165,7 @@ def test_default_rules_match_their_plain_form_and_are_all_described() -> None:
     ]
     assert [core.rule_to_dict(r) for r in rules] == core.DEFAULT_RULES
     assert all(r.description.endswith(".") for r in rules)
-    assert [r.final for r in rules] == [False] + [True] * 8
+    assert [r.final for r in rules] == [False] + [True] * 9
 
 
 # --- Order, disabled rules, no match ----------------------------------------------------------
@@ -551,3 +552,13 @@ def test_texts_are_one_line_so_they_survive_a_yaml_round_trip() -> None:
     )
     assert (rule.description, rule.then[0].flag) == ("two lines", "0 0")
     assert core.rules_from_yaml(core.rules_to_yaml([rule])) == [rule]
+
+
+def test_an_item_closed_as_a_duplicate_is_closed_whatever_else_holds() -> None:
+    decision = core.route(facts(duplicate=True), core.default_rules())
+    assert [f.rule for f in decision.fired] == ["duplicate"]
+    assert decision.close_as == "duplicate"
+    assert [a.do for a in decision.actions] == ["close"]
+    assert "an analyst found it duplicates another item" in decision.reason
+    p1 = core.route(facts(duplicate=True, priority="P1"), core.default_rules())
+    assert [f.rule for f in p1.fired] == ["p1-escalate", "duplicate"]

@@ -6,12 +6,20 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from django.contrib.auth.models import User
 from django.core import mail
 
 from tipline.analyze.models import ItemAnalysis
 from tipline.harmonize.taxonomy import Classification, Theme
 from tipline.orient import services
-from tipline.orient.models import Dispatch, DispatchKind, DispatchState, Routing, Takedown
+from tipline.orient.models import (
+    Destination,
+    Dispatch,
+    DispatchKind,
+    DispatchState,
+    Routing,
+    Takedown,
+)
 
 from ..conftest import drain, staff_user
 from .conftest import hosted, report_page
@@ -283,6 +291,18 @@ def test_an_analyst_works_an_item_through_the_api(analyst) -> None:
         user=staff_user("liaison1", "liaison"), name="api", scopes=["analyst"]
     )
     client = Client(headers={"Authorization": f"Bearer {liaison_token}"})
+    # A liaison officer acts only on what went to their own office.
+    assert client.get("/api/v1/dispatches").json() == []
+    elsewhere = client.post(
+        f"/api/v1/dispatches/{referral['id']}/acknowledge", {}, content_type="application/json"
+    )
+    assert elsewhere.status_code == 403
+    assert "you are not its liaison officer" in elsewhere.json()["detail"]
+    office = Destination.objects.get(code=referral["destination"])
+    office.liaisons.add(User.objects.get(username="liaison1"))
+    listed = client.get("/api/v1/dispatches").json()
+    assert [d["id"] for d in listed] == [referral["id"]]
+    assert listed[0]["item_url"].startswith("https://")
     ack = client.post(
         f"/api/v1/dispatches/{referral['id']}/acknowledge",
         {"reference": "PJ-2026-0042"},

@@ -28,6 +28,9 @@ class Preference(models.Model):
         settings.AUTH_USER_MODEL, related_name="console_preference", on_delete=models.CASCADE
     )
     language = models.CharField(max_length=8, default="en")
+    # Welfare: pictures blurred and in grayscale unless this person chooses otherwise.
+    blur = models.BooleanField(default=True)
+    grayscale = models.BooleanField(default=True)
 
     def __str__(self) -> str:
         return f"preferences of {self.user_id}"

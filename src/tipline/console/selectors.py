@@ -7,13 +7,13 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Case, IntegerField, Q, Value, When
+from django.db.models import Case, Exists, IntegerField, OuterRef, Q, Value, When
 from django.utils import timezone
 
 from tipline.analyze.models import BankMatch, Capture, IndicatorHit, ItemAnalysis, Observable
 from tipline.common.models import AuditRecord
 from tipline.crossref.models import Link, Membership
-from tipline.harmonize.models import Item, MediaFile
+from tipline.harmonize.models import Item, MediaFile, ReportItem
 from tipline.harmonize.taxonomy import Classification, Theme
 from tipline.intake.models import Report, ReportMedia
 from tipline.orient import selectors as orient
@@ -47,32 +47,40 @@ def queue_for_analyst(
     time, time left or overdue), its claim and what routing is waiting for. Known content
     auto-handled today is counted apart: nobody needs to look at it."""
     now = timezone.now()
-    routings = (
-        Routing.objects.filter(is_current=True, item__needs_assessment=True)
-        .exclude(close_as__in=["known", "not_illegal"])
-        .annotate(rank=PRIORITY_RANK)
-        .select_related("item", "item__claim__user")
+    # Walked from the waiting items (item_waiting_idx) to each one's current routing
+    # (routing_item_current_idx, covering what is filtered on): the work follows the
+    # queue's length, not the number of items. The page is chosen on ids, then read.
+    waiting = Routing.objects.filter(is_current=True, item__needs_assessment=True).exclude(
+        close_as__in=["known", "not_illegal"]
     )
     f = filters
     if f.theme:
-        routings = routings.filter(item__theme=f.theme)
+        waiting = waiting.filter(item__theme=f.theme)
     if f.priority:
-        routings = routings.filter(priority=f.priority)
+        waiting = waiting.filter(priority=f.priority)
     if f.country:
-        routings = routings.filter(hosting_country=f.country.upper())
+        waiting = waiting.filter(hosting_country=f.country.upper())
     if f.channel:
-        routings = routings.filter(item__report_links__report__channel=f.channel).distinct()
+        # EXISTS, not a join and DISTINCT: one look per waiting item.
+        reported = ReportItem.objects.filter(item_id=OuterRef("item_id"), report__channel=f.channel)
+        waiting = waiting.filter(Exists(reported))
     if f.network is not None:
         members = Membership.objects.filter(network_id=f.network).values("item_id")
-        routings = routings.filter(item_id__in=members)
+        waiting = waiting.filter(item_id__in=members)
     if f.mine:
-        routings = routings.filter(item__claim__user=user, item__claim__expires_at__gt=now)
-    total = routings.count()
-    ordered = routings.order_by("rank", "item__first_reported_at", "item_id")
-    page = list(ordered[offset : offset + limit])
+        waiting = waiting.filter(item__claim__user=user, item__claim__expires_at__gt=now)
+    total = waiting.count()
+    ids = list(
+        waiting.annotate(rank=PRIORITY_RANK)
+        .order_by("rank", "item__first_reported_at", "item_id")
+        .values_list("id", flat=True)[offset : offset + limit]
+    )
+    rows = Routing.objects.filter(id__in=ids).select_related("item", "item__claim__user")
+    by_id = {r.id: r for r in rows}
     return {
         "total": total,
-        "items": [_entry(r, now, user) for r in page],
+        "items": [_entry(by_id[i], now, user) for i in ids if i in by_id],
+        # An index on decided_at of current known-content routings: today's are few.
         "known_auto_handled_today": Routing.objects.filter(
             is_current=True,
             known_content=True,
@@ -193,6 +201,13 @@ def item_page(*, item_id: int, user: Any) -> dict[str, Any] | None:
         "themes": [t.value for t in Theme],
         "classifications": [c.value for c in Classification if c != Classification.UNASSESSED],
     }
+
+
+def preferences_of(user: Any) -> dict[str, Any]:
+    """This person's console settings: language, and whether pictures are blurred and
+    in grayscale (both on until they choose otherwise)."""
+    row = Preference.objects.filter(user_id=user.pk).values("language", "blur", "grayscale").first()
+    return dict(row) if row else {"language": "en", "blur": True, "grayscale": True}
 
 
 def language_of(user: Any) -> str:

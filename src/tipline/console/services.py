@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from tipline.common.audit import audit_record
 from tipline.harmonize.models import Item
+from tipline.orient.models import Destination
 
 from . import roles
 from .models import Claim, Exposure, Note, Preference
@@ -49,6 +50,32 @@ def first_analyst_create(*, username: str = "analyst") -> tuple[User, str] | Non
     password = secrets.token_urlsafe(12)
     user = User.objects.create_user(username=username, password=password, is_staff=True)
     user.groups.add(Group.objects.get(name=roles.ANALYST))
+    return user, password
+
+
+@transaction.atomic
+def staff_create(*, username: str, role: str, offices: tuple[str, ...] = ()) -> tuple[User, str]:
+    """A staff account with one role and a random password (shown once); a liaison
+    officer is attached to the offices whose dispatches they will see."""
+    if role not in roles.ROLES:
+        raise ValueError(f"role {role!r}: expected one of {', '.join(roles.ROLES)}")
+    if User.objects.filter(username=username).exists():
+        raise ValueError(f"there is already a user {username!r}")
+    found = {d.code: d for d in Destination.objects.filter(code__in=offices, kind="office")}
+    missing = [code for code in offices if code not in found]
+    if missing:
+        raise ValueError(f"no office with code {', '.join(missing)}")
+    password = secrets.token_urlsafe(12)
+    user = User.objects.create_user(username=username, password=password, is_staff=True)
+    user.groups.add(Group.objects.get(name=role))
+    for office in found.values():
+        office.liaisons.add(user)
+    audit_record(
+        actor=None,
+        action="staff.create",
+        target=f"user:{username}",
+        detail={"role": role, "offices": sorted(found)},
+    )
     return user, password
 
 
@@ -102,26 +129,61 @@ class ExposureCapped(Exception):
     """The daily cap of un-blurred viewing is reached: media stay hidden until tomorrow."""
 
 
-@transaction.atomic
-def media_unblur(*, user: Any, item_id: int, sha256: str, known: bool) -> Exposure:
-    """Show one picture un-blurred, once: logged, and counted against the day's cap."""
-    today = timezone.now().date()
-    exposure, _ = Exposure.objects.select_for_update().get_or_create(user=user, day=today)
+def _exposure_locked(user: Any) -> Exposure:
+    exposure, _ = Exposure.objects.select_for_update().get_or_create(
+        user=user, day=timezone.now().date()
+    )
     if exposure.seconds >= settings.CONSOLE_EXPOSURE_CAP_S:
         raise ExposureCapped(
             "your viewing time for today is used up: media stay blurred until tomorrow"
         )
+    return exposure
+
+
+@transaction.atomic
+def media_unblur(
+    *, user: Any, item_id: int, sha256: str, known: bool, seconds: float, automatic: bool = False
+) -> Exposure:
+    """Show one picture un-blurred: logged, and `seconds` counted against the day's cap
+    at once (the first beat with JavaScript, the whole fixed allowance without).
+    `automatic`: shown because this person switched blurring off."""
+    exposure = _exposure_locked(user)
     Exposure.objects.filter(id=exposure.id).update(
-        seconds=F("seconds") + settings.CONSOLE_UNBLUR_S, unblurs=F("unblurs") + 1
+        seconds=F("seconds") + seconds, unblurs=F("unblurs") + 1
     )
+    detail: dict[str, Any] = {"sha256": sha256}
+    if automatic:
+        detail["blur_off"] = True
     audit_record(
         actor=user,
         action="media.unblur_known" if known else "media.unblur",
         target=f"item:{item_id}",
-        detail={"sha256": sha256},
+        detail=detail,
     )
     exposure.refresh_from_db()
     return exposure
+
+
+@transaction.atomic
+def exposure_add(*, user: Any, seconds: float) -> Exposure:
+    """A beat from the page: an un-blurred picture stayed on screen `seconds` more."""
+    exposure = _exposure_locked(user)
+    seconds = max(0.0, min(seconds, settings.CONSOLE_EXPOSURE_BEAT_S))
+    Exposure.objects.filter(id=exposure.id).update(seconds=F("seconds") + seconds)
+    exposure.refresh_from_db()
+    return exposure
+
+
+def preferences_set(*, user: Any, blur: bool, grayscale: bool) -> Preference:
+    """Welfare settings, each person's own: recorded in the audit log when changed."""
+    pref, _ = Preference.objects.get_or_create(user=user)
+    if (pref.blur, pref.grayscale) != (blur, grayscale):
+        Preference.objects.filter(id=pref.id).update(blur=blur, grayscale=grayscale)
+        audit_record(
+            actor=user, action="setting.welfare", detail={"blur": blur, "grayscale": grayscale}
+        )
+        pref.refresh_from_db()
+    return pref
 
 
 def note_add(*, user: Any, item_id: int, text: str) -> Note:

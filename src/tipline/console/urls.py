@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import audit_views, views
 
 app_name = "console"
 
@@ -22,4 +22,9 @@ urlpatterns = [
     path("networks/<int:network_id>/", views.network_detail, name="network"),
     path("networks/<int:network_id>/graph.json", views.network_json, name="network_json"),
     path("search/", views.search, name="search"),
+    path("preferences/", views.preferences, name="preferences"),
+    path("exposure/beat", views.exposure_beat, name="exposure_beat"),
+    path("dispatches/", views.dispatches, name="dispatches"),
+    path("audit/", audit_views.audit, name="audit"),
+    path("audit.csv", audit_views.audit_csv, name="audit_csv"),
 ]

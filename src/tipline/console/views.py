@@ -27,7 +27,9 @@ from tipline.common.evidence import default_store
 from tipline.crossref import selectors as crossref_selectors
 from tipline.crossref import services as crossref_services
 from tipline.harmonize.models import Item, MediaFile
-from tipline.harmonize.taxonomy import Classification, Theme
+from tipline.harmonize.taxonomy import AgeCategory, Classification, Theme
+from tipline.intake.choices import Channel
+from tipline.orient import selectors as orient_selectors
 from tipline.orient import services as orient_services
 from tipline.orient.models import Dispatch
 from tipline.orient.services import item_classify
@@ -166,7 +168,17 @@ def queue(request: HttpRequest) -> HttpResponse:
         mine=request.GET.get("mine") == "1",
     )
     result = selectors.queue_for_analyst(user=request.user, filters=filters, limit=100)
-    return render(request, "console/queue.html", {"queue": result, "filters": filters})
+    return render(
+        request,
+        "console/queue.html",
+        {
+            "queue": result,
+            "filters": filters,
+            "themes": [t.value for t in Theme],
+            "priorities": ("P1", "P2", "P3", "P4"),
+            "channels": [c.value for c in Channel],
+        },
+    )
 
 
 @require_POST
@@ -179,7 +191,8 @@ def claim(request: HttpRequest, item_id: int) -> HttpResponse:
             services.item_claim(item_id=item_id, user=request.user)
     except services.ClaimRefused as exc:
         return render(request, "console/refused.html", {"error": str(exc)}, status=exc.status)
-    return redirect(reverse("console:queue"))
+    # Back to the queue as it was (filters kept); htmx swaps only this item's row.
+    return redirect(_next(request))
 
 
 @staff_required("orient.view_routing")
@@ -201,10 +214,19 @@ def item_detail(request: HttpRequest, item_id: int) -> HttpResponse:
                 {"error": _("Choose a theme and a classification.")},
                 status=422,
             )
+        age = request.POST.get("age_category", "")
+        if age and age not in AgeCategory.__members__.values():
+            return render(
+                request,
+                "console/refused.html",
+                {"error": _("Choose an age category from the list.")},
+                status=422,
+            )
         item_classify(
             item_id=item_id,
             theme=Theme(theme),
             classification=Classification(classification),
+            age_category=AgeCategory(age) if age else None,
             user=request.user,  # type: ignore[arg-type]  # staff_required: signed in
         )
         return redirect(reverse("console:item", args=[item_id]))
@@ -215,6 +237,11 @@ def item_detail(request: HttpRequest, item_id: int) -> HttpResponse:
     page["media"] = selectors.item_media(page["item"])
     page["exposure"] = selectors.exposure_today(request.user)
     page["shown"] = request.GET.get("shown", "")
+    page["measured"] = request.GET.get("measured") == "1"
+    page["prefs"] = selectors.preferences_of(request.user)
+    page["unblur_s"] = round(settings.CONSOLE_UNBLUR_S)
+    page["beat_s"] = round(settings.CONSOLE_EXPOSURE_BEAT_S)
+    page["age_categories"] = [a.value for a in AgeCategory]
     return render(request, "console/item.html", page)
 
 
@@ -229,15 +256,23 @@ def media_unblur(request: HttpRequest, item_id: int) -> HttpResponse:
     media = {m["sha256"]: m for m in selectors.item_media(get_item_or_404(item_id))}
     if sha256 not in media:
         raise Http404(_("This picture is not part of this item."))
+    # The page's script says it will measure the viewing time in beats; without it, the
+    # whole allowance is counted now and the page blurs the picture again after it.
+    measured = request.POST.get("measured") == "1"
     try:
         services.media_unblur(
-            user=request.user, item_id=item_id, sha256=sha256, known=media[sha256]["known"]
+            user=request.user,
+            item_id=item_id,
+            sha256=sha256,
+            known=media[sha256]["known"],
+            seconds=settings.CONSOLE_EXPOSURE_BEAT_S if measured else settings.CONSOLE_UNBLUR_S,
         )
     except services.ExposureCapped as exc:
         return render(request, "console/refused.html", {"error": str(exc)}, status=429)
     # One picture at a time: the grant is for this one, and is used up by showing it.
     request.session[GRANT] = sha256
-    return redirect(f"{reverse('console:item', args=[item_id])}?shown={sha256}#media")
+    then = "&measured=1" if measured else ""
+    return redirect(f"{reverse('console:item', args=[item_id])}?shown={sha256}{then}#media")
 
 
 @staff_required("orient.view_routing")
@@ -248,9 +283,24 @@ def media_file(request: HttpRequest, item_id: int, sha256: str, variant: str) ->
         raise Http404(_("This picture is not shown."))
     row = MediaFile.objects.filter(sha256=sha256).values("thumbnail_sha256", "format").first()
     if variant == "original":
-        if request.session.get(GRANT) != sha256:
+        if request.session.get(GRANT) == sha256:
+            del request.session[GRANT]
+        elif not selectors.preferences_of(request.user)["blur"] and not media[sha256]["known"]:
+            # This person switched blurring off: each picture shown is still logged and
+            # counted, as an un-blur would be.
+            try:
+                services.media_unblur(
+                    user=request.user,
+                    item_id=item_id,
+                    sha256=sha256,
+                    known=False,
+                    seconds=settings.CONSOLE_UNBLUR_S,
+                    automatic=True,
+                )
+            except services.ExposureCapped as exc:
+                raise Http404(str(exc)) from exc
+        else:
             raise PermissionDenied(_("Un-blur the picture first: it is logged."))
-        del request.session[GRANT]
         data = default_store().get(sha256)
         fmt = str(row["format"]).lower() if row else ""
         content_type = (
@@ -275,7 +325,7 @@ def get_item_or_404(item_id: int) -> Item:
 
 
 @require_POST
-@staff_required("orient.view_routing")
+@staff_required("orient.view_dispatch")  # every role, liaison officers included
 def language(request: HttpRequest) -> HttpResponse:
     """Switch the console's language for this person; it stays their choice."""
     try:
@@ -341,6 +391,7 @@ def item_action(request: HttpRequest, item_id: int) -> HttpResponse:
         "confirm": "orient.confirm_dispatch",
         "cancel": "orient.cancel_dispatch",
         "cut": "crossref.cut_link",
+        "duplicate": "orient.assess_item",
     }.get(action)
     if needed is None:
         return render(request, "console/refused.html", {"error": _("Unknown action.")}, status=400)
@@ -367,6 +418,13 @@ def item_action(request: HttpRequest, item_id: int) -> HttpResponse:
                 orient_services.dispatch_cancel(
                     dispatch_id=dispatch_id, user=user, reason=request.POST.get("text", "")
                 )
+        elif action == "duplicate":
+            other = request.POST.get("of_item", "").strip().lstrip("#")
+            if not other.isdigit():
+                raise ValueError(_("Give the number of the item it duplicates, e.g. 42."))
+            orient_services.item_close_duplicate(
+                item_id=item_id, of_item_id=int(other), note=request.POST.get("text", ""), user=user
+            )
         else:
             link_id = int(request.POST.get("link", "0") or 0)
             crossref_services.link_cut(
@@ -376,3 +434,53 @@ def item_action(request: HttpRequest, item_id: int) -> HttpResponse:
         status = getattr(exc, "status", 422)
         return render(request, "console/refused.html", {"error": str(exc)}, status=status)
     return redirect(reverse("console:item", args=[item_id]))
+
+
+@require_POST
+@staff_required("orient.view_routing")
+def exposure_beat(request: HttpRequest) -> JsonResponse:
+    """The item page's script: an un-blurred picture is still on screen and the tab
+    visible. Answers today's total; once the cap is reached the page hides media."""
+    try:
+        services.exposure_add(user=request.user, seconds=settings.CONSOLE_EXPOSURE_BEAT_S)
+    except services.ExposureCapped:
+        pass
+    return JsonResponse(selectors.exposure_today(request.user))
+
+
+@staff_required("orient.view_routing")
+def preferences(request: HttpRequest) -> HttpResponse:
+    """Each person's own welfare settings: blur and grayscale (on by default)."""
+    if request.method == "POST":
+        services.preferences_set(
+            user=request.user,
+            blur=request.POST.get("blur") == "1",
+            grayscale=request.POST.get("grayscale") == "1",
+        )
+        return redirect(reverse("console:preferences"))
+    return render(
+        request, "console/preferences.html", {"prefs": selectors.preferences_of(request.user)}
+    )
+
+
+@staff_required("orient.view_dispatch")
+def dispatches(request: HttpRequest) -> HttpResponse:
+    """What was dispatched to offices: a liaison officer sees their own office's, and
+    records its acknowledgement; hotline staff see every office's."""
+    user: Any = request.user
+    if request.method == "POST":
+        if not user.has_perm("orient.acknowledge_dispatch"):
+            raise PermissionDenied(_("Your role does not allow this action."))
+        dispatch_id = int(request.POST.get("dispatch", "0") or 0)
+        if not Dispatch.objects.filter(id=dispatch_id).exists():
+            raise Http404(_("There is no such dispatch."))
+        try:
+            orient_services.dispatch_acknowledge(
+                dispatch_id=dispatch_id, reference=request.POST.get("reference", ""), user=user
+            )
+        except orient_services.OrientError as exc:
+            return render(request, "console/refused.html", {"error": str(exc)}, status=exc.status)
+        return redirect(reverse("console:dispatches"))
+    rows = orient_selectors.dispatches_for_liaison(user)
+    audit_record(actor=user, action="dispatches.view", detail={"shown": len(rows)})
+    return render(request, "console/dispatches.html", {"dispatches": rows})

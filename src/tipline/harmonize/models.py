@@ -9,7 +9,7 @@ from tipline.common.choices import enum_choices
 from tipline.intake.models import Provider, Report
 
 from .core import Effect, ItemKind
-from .taxonomy import Classification, ContentType, SiteType, Theme
+from .taxonomy import AgeCategory, Classification, ContentType, SiteType, Theme
 
 
 class Item(models.Model):
@@ -31,8 +31,23 @@ class Item(models.Model):
     classification = models.CharField(
         max_length=16, choices=enum_choices(Classification), default=Classification.UNASSESSED
     )
+    age_category = models.CharField(
+        max_length=16,
+        choices=enum_choices(AgeCategory),
+        blank=True,
+        db_default="",  # rows are inserted in bulk with explicit column lists
+        help_text="CSAM only",
+    )
     assessed_at = models.DateTimeField(null=True, blank=True)
     needs_assessment = models.BooleanField(default=True)
+    duplicate_of = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        related_name="duplicates",
+        on_delete=models.SET_NULL,
+        help_text="An analyst found it is the same content as this item, and closed it",
+    )
 
     report_count = models.PositiveIntegerField(default=0)
     first_reported_at = models.DateTimeField()
@@ -45,7 +60,10 @@ class Item(models.Model):
 
     class Meta:
         indexes = [
-            models.Index(fields=["needs_assessment", "last_reported_at"], name="item_queue_idx"),
+            # The analysts' queue: waiting items oldest first, with the theme it filters on.
+            models.Index(
+                fields=["needs_assessment", "first_reported_at", "theme"], name="item_waiting_idx"
+            ),
             models.Index(fields=["host"], name="item_host_idx"),
         ]
 

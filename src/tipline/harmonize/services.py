@@ -17,7 +17,14 @@ from . import core
 from .language import detect_language
 from .media import MediaRefused, analyse
 from .models import Harmonization, Item, MediaFile, ProviderLabel, ReportItem
-from .taxonomy import Classification, ContentType, Theme, map_category, normalize_label
+from .taxonomy import (
+    AgeCategory,
+    Classification,
+    ContentType,
+    Theme,
+    map_category,
+    normalize_label,
+)
 
 
 def reports_harmonize(report_ids: Sequence[int]) -> None:
@@ -258,13 +265,34 @@ def provider_label_set(*, provider: Provider, label: str, theme: Theme) -> Provi
 
 
 @transaction.atomic
-def item_assess(*, item_id: int, theme: Theme, classification: Classification) -> Item:
+def item_assess(
+    *,
+    item_id: int,
+    theme: Theme,
+    classification: Classification,
+    age_category: AgeCategory | None = None,
+    duplicate_of: int | None = None,
+) -> Item:
     """Record analysts' assessment of an item (the console calls this; its reports then
-    inherit it)."""
+    inherit it). The age category is kept for child sexual abuse material assessed as
+    illegal, and cleared otherwise; `duplicate_of` closes it as the same content as
+    another item."""
     item = Item.objects.select_for_update().get(id=item_id)
     item.theme = theme
     item.classification = classification
+    illegal = classification in (Classification.BASELINE, Classification.NATIONAL)
+    item.age_category = (age_category or "") if theme == Theme.CSAM and illegal else ""
+    item.duplicate_of_id = duplicate_of  # type: ignore[assignment]
     item.assessed_at = timezone.now()
     item.needs_assessment = False
-    item.save(update_fields=["theme", "classification", "assessed_at", "needs_assessment"])
+    item.save(
+        update_fields=[
+            "theme",
+            "classification",
+            "age_category",
+            "duplicate_of",
+            "assessed_at",
+            "needs_assessment",
+        ]
+    )
     return item

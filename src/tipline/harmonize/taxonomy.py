@@ -36,6 +36,16 @@ class Classification(StrEnum):
     UNASSESSED = "unassessed"  # no analyst has classified it yet
 
 
+class AgeCategory(StrEnum):
+    """ICCAM's apparent age of the youngest victim, recorded with an assessment of child
+    sexual abuse material ("" when not relevant)."""
+
+    INFANT = "infant"  # infant or toddler
+    PREPUBESCENT = "prepubescent"
+    PUBESCENT = "pubescent"
+    UNDETERMINED = "undetermined"  # a minor, age not determinable
+
+
 class ContentType(StrEnum):
     IMAGE = "image"
     VIDEO = "video"

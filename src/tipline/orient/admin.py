@@ -65,6 +65,7 @@ class DestinationAdmin(AuditedAdmin, admin.ModelAdmin):
     list_display = ("code", "name", "kind", "country", "email", "endpoint_url", "is_active")
     list_filter = ("kind", "is_active", "country")
     search_fields = ("code", "name", "email", "instance_id")
+    filter_horizontal = ("liaisons",)
 
 
 @admin.register(Rule)

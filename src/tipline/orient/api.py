@@ -15,7 +15,7 @@ from pydantic import Field
 from tipline.analyze.services import hosting_record_by_hand
 from tipline.common.audit import audit_record
 from tipline.harmonize.models import Item
-from tipline.harmonize.taxonomy import Classification, Theme
+from tipline.harmonize.taxonomy import AgeCategory, Classification, Theme
 from tipline.intake.auth import StaffTokenAuth, require_perm
 from tipline.intake.choices import TokenScope
 
@@ -83,6 +83,14 @@ def exchange_jwks(request: HttpRequest) -> dict[str, Any]:
 class AssessIn(Schema):
     theme: Theme
     classification: Classification
+    age_category: AgeCategory | None = Field(
+        None, description="Child sexual abuse material assessed illegal: the apparent age"
+    )
+
+
+class DuplicateIn(Schema):
+    of_item: int = Field(description="The item it is the same content as")
+    note: str = Field("", max_length=500)
 
 
 class RemovedIn(Schema):
@@ -148,7 +156,21 @@ def item_assess(request: HttpRequest, item_id: int, body: AssessIn) -> dict[str,
     require_perm(request, "orient.assess_item", "assess items")
     _item_or_404(item_id)
     return services.item_classify(
-        item_id=item_id, theme=body.theme, classification=body.classification, user=_user(request)
+        item_id=item_id,
+        theme=body.theme,
+        classification=body.classification,
+        age_category=body.age_category,
+        user=_user(request),
+    )
+
+
+@router.post("/items/{item_id}/duplicate", response=dict[str, Any])
+def item_duplicate(request: HttpRequest, item_id: int, body: DuplicateIn) -> dict[str, Any]:
+    """Close the item as the same content as another: it takes that item's assessment."""
+    require_perm(request, "orient.assess_item", "close items as duplicates")
+    _item_or_404(item_id)
+    return services.item_close_duplicate(
+        item_id=item_id, of_item_id=body.of_item, note=body.note, user=_user(request)
     )
 
 
@@ -210,6 +232,13 @@ def dispatch_acknowledge(
             dispatch_id=_dispatch_id(dispatch_id), reference=body.reference, user=_user(request)
         )
     )
+
+
+@router.get("/dispatches", response=list[dict[str, Any]])
+def dispatches_list(request: HttpRequest) -> list[dict[str, Any]]:
+    """What was dispatched to offices: a liaison officer sees their own office's only."""
+    require_perm(request, "orient.view_dispatch", "read dispatches")
+    return selectors.dispatches_for_liaison(_user(request))
 
 
 @router.get("/outbox/problems", response=list[dict[str, Any]])

@@ -33,6 +33,7 @@ CONDITION_KEYS = (
     "hosting_country",
     "channel",
     "known_content",
+    "duplicate",
 )
 
 KINDS = ("url", "media", "text")
@@ -52,7 +53,7 @@ _WORD_CONDITIONS: dict[str, tuple[str, ...]] = {
     "channel": CHANNELS,
 }
 _LIST_CONDITIONS = (*_WORD_CONDITIONS, "hosting_country")
-_BOOL_CONDITIONS = ("assessed", "known_content")
+_BOOL_CONDITIONS = ("assessed", "known_content", "duplicate")
 _RULE_KEYS = ("name", "description", "when", "then", "final", "enabled")
 _ACTION_KEYS = ("do", "to", "confirm", "close_as", "flag")
 _SLUG = re.compile(r"[a-z0-9][a-z0-9_-]*")
@@ -81,6 +82,7 @@ class ItemFacts:
     hosting_country: str  # ISO 3166 alpha-2 ("DE") or "" when unknown
     host: str = ""  # e.g. "ads.example"
     abuse_email: str = ""  # the host's abuse contact, "" when unknown
+    duplicate: bool = False  # an analyst closed it as the same content as another item
 
 
 @dataclass(frozen=True)
@@ -562,6 +564,10 @@ def _condition_phrase(key: str, expected: Any, facts: ItemFacts) -> str:
         return "reported " + " and ".join(_CHANNEL_WORDS.get(c, f"through {c}") for c in matched)
     if key == "known_content":
         return "it matches a hash bank entry" if facts.known_content else "not known content"
+    if key == "duplicate":
+        return (
+            "an analyst found it duplicates another item" if facts.duplicate else "not a duplicate"
+        )
     return key
 
 
@@ -657,6 +663,15 @@ DEFAULT_RULES: list[dict[str, Any]] = [
         "when": {"priority": "P1"},
         "then": [{"do": "escalate"}],
         "final": False,
+    },
+    {
+        "name": "duplicate",
+        "description": (
+            "An item an analyst found to be the same content as another item is closed: "
+            "the other item carries the case."
+        ),
+        "when": {"duplicate": True},
+        "then": [{"do": "close", "close_as": "duplicate"}],
     },
     {
         "name": "not-illegal",

@@ -45,6 +45,12 @@ class Destination(models.Model):
         default=dict, blank=True, help_text="Partners: their public JWK Set"
     )
     inhope_member = models.BooleanField(default=False)
+    liaisons = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        blank=True,
+        related_name="liaison_offices",
+        help_text="Offices: liaison officers who see what was dispatched to this office",
+    )
     is_active = models.BooleanField(default=True)
     note = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -121,8 +127,20 @@ class Routing(models.Model):
 
     class Meta:
         indexes = [
-            models.Index(fields=["item", "is_current"], name="routing_current_idx"),
-            models.Index(fields=["is_current", "priority"], name="routing_queue_idx"),
+            # An item's current routing, and (covering) what the analysts' queue filters
+            # on: the queue walks the waiting items and looks each one up here. An index
+            # leading with is_current would tempt SQLite's planner to walk every current
+            # routing instead (a million at a million items).
+            models.Index(
+                fields=["item", "is_current", "priority", "hosting_country", "close_as"],
+                name="routing_item_current_idx",
+            ),
+            # Known content handled automatically today (the queue's header).
+            models.Index(
+                fields=["decided_at"],
+                condition=Q(is_current=True, known_content=True),
+                name="routing_known_idx",
+            ),
         ]
         permissions = [
             ("assess_item", "Assess an item (theme, classification)"),

@@ -59,7 +59,15 @@ def item_facts(item_ids: Sequence[int]) -> dict[int, core.ItemFacts]:
     """What the rules decide on, for each item: a few queries however many items."""
     items = list(
         Item.objects.filter(id__in=item_ids).values(
-            "id", "kind", "theme", "classification", "assessed_at", "channels", "host"
+            "id",
+            "kind",
+            "theme",
+            "classification",
+            "assessed_at",
+            "channels",
+            "host",
+            "duplicate_of_id",
+            "needs_assessment",
         )
     )
     priority: dict[int, str] = {}
@@ -96,6 +104,8 @@ def item_facts(item_ids: Sequence[int]) -> dict[int, core.ItemFacts]:
             hosting_country=country,
             host=i["host"],
             abuse_email=lookup.abuse_email if lookup else "",
+            # A duplicate reopened by new evidence is routed on its own again.
+            duplicate=i["duplicate_of_id"] is not None and not i["needs_assessment"],
         )
     return facts
 
@@ -126,6 +136,32 @@ def item_routing(item_id: int) -> dict[str, Any]:
         "dispatches": [dispatch_view(d) for d in dispatches],
         "takedown": None if takedown is None else takedown_view(takedown),
     }
+
+
+# What "was dispatched": a proposal not yet confirmed, or a cancelled one, never left.
+DISPATCHED = ("pending", "sent", "acknowledged", "failed", "undeliverable")
+
+
+def dispatches_for_liaison(user: Any, *, limit: int = 200) -> list[dict[str, Any]]:
+    """What was dispatched to the offices this person is the liaison officer of (hotline
+    staff who read routing see every office's), newest first, with the item's address,
+    theme and classification: a liaison officer reads nothing else of the hotline."""
+    rows = Dispatch.objects.filter(destination__kind="office", state__in=DISPATCHED).select_related(
+        "destination", "item"
+    )
+    if not user.has_perm("orient.view_routing"):
+        rows = rows.filter(destination__liaisons=user)
+    return [
+        {
+            **dispatch_view(d),
+            "item_id": d.item_id,
+            "destination_name": d.destination.name if d.destination else "",
+            "item_url": d.item.url if d.item else "",
+            "item_theme": d.item.theme if d.item else "",
+            "item_classification": d.item.classification if d.item else "",
+        }
+        for d in rows.order_by("-created_at", "-id")[:limit]
+    ]
 
 
 def dispatch_view(d: Dispatch) -> dict[str, Any]:

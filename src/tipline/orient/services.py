@@ -20,7 +20,7 @@ from django.utils import timezone
 from tipline.common.audit import audit_record
 from tipline.harmonize.models import Item
 from tipline.harmonize.services import item_assess
-from tipline.harmonize.taxonomy import Classification, Theme
+from tipline.harmonize.taxonomy import AgeCategory, Classification, Theme
 from tipline.harmonize.urls import registrable_domain
 from tipline.intake.choices import Channel
 from tipline.intake.core import IntakeError, parse_report
@@ -357,19 +357,31 @@ def _escalate(routing: Routing, now: datetime) -> None:
 
 
 def item_classify(
-    *, item_id: int, theme: Theme, classification: Classification, user: AbstractBaseUser | None
+    *,
+    item_id: int,
+    theme: Theme,
+    classification: Classification,
+    user: AbstractBaseUser | None,
+    age_category: AgeCategory | None = None,
+    duplicate_of: int | None = None,
 ) -> dict[str, Any]:
     """An analyst's assessment: recorded, the item routed again on it, and each partner
     that sent us the item told."""
     now = timezone.now()
     with transaction.atomic():
-        item_assess(item_id=item_id, theme=theme, classification=classification)
-        audit_record(
-            actor=user,
-            action="item.assess",
-            target=f"item:{item_id}",
-            detail={"theme": str(theme), "classification": str(classification)},
+        item = item_assess(
+            item_id=item_id,
+            theme=theme,
+            classification=classification,
+            age_category=age_category,
+            duplicate_of=duplicate_of,
         )
+        detail = {"theme": str(theme), "classification": str(classification)}
+        if item.age_category:
+            detail["age_category"] = item.age_category
+        if duplicate_of:
+            detail["duplicate_of"] = str(duplicate_of)
+        audit_record(actor=user, action="item.assess", target=f"item:{item_id}", detail=detail)
         items_route(item_ids=[item_id], now=now)
         outbox.partner_statuses_queue(
             item_id=item_id,
@@ -379,6 +391,44 @@ def item_classify(
             classification=str(classification),
         )
     return selectors.item_routing(item_id)
+
+
+def item_close_duplicate(
+    *, item_id: int, of_item_id: int, user: AbstractBaseUser | None, note: str = ""
+) -> dict[str, Any]:
+    """Close an item as the same content as another: it takes the other item's theme and
+    classification, and the "duplicate" rule closes it (its automatic proposals are
+    cancelled by routing again). A chain of duplicates points at the first item."""
+    if of_item_id == item_id:
+        raise OrientError("an item cannot be a duplicate of itself", status=422)
+    other = Item.objects.filter(id=of_item_id).first()
+    seen = {item_id}
+    while other is not None and other.duplicate_of_id is not None:
+        if other.id in seen:
+            break
+        seen.add(other.id)
+        other = Item.objects.filter(id=other.duplicate_of_id).first()
+    if other is None:
+        raise OrientError(f"there is no item {of_item_id} to be a duplicate of", status=404)
+    if other.id == item_id:
+        raise OrientError(f"item {of_item_id} is already a duplicate of this item", status=422)
+    with transaction.atomic():
+        result = item_classify(
+            item_id=item_id,
+            theme=Theme(other.theme),
+            classification=Classification(other.classification),
+            age_category=AgeCategory(other.age_category) if other.age_category else None,
+            duplicate_of=other.id,
+            user=user,
+        )
+        if note.strip():
+            audit_record(
+                actor=user,
+                action="item.duplicate_note",
+                target=f"item:{item_id}",
+                detail={"of": other.id, "note": note.strip()[:500]},
+            )
+    return result
 
 
 def dispatch_propose(
@@ -481,12 +531,30 @@ def dispatch_retry(*, dispatch_id: int, user: AbstractBaseUser | None = None) ->
 
 
 @transaction.atomic
+def is_liaison_of(user: Any, d: Dispatch) -> bool:
+    """Hotline staff (who read routing) act on any dispatch; a liaison officer only on
+    what went to an office they are the liaison of."""
+    if user.has_perm("orient.view_routing"):
+        return True
+    return bool(
+        d.destination_id
+        and Destination.liaisons.through.objects.filter(
+            destination_id=d.destination_id, user_id=user.pk
+        ).exists()
+    )
+
+
 def dispatch_acknowledge(
     *, dispatch_id: int, reference: str = "", user: AbstractBaseUser | None = None
 ) -> Dispatch:
     """An office confirms by other means (a liaison officer, a reply e-mail) that it has
     the dispatch."""
     d = Dispatch.objects.select_for_update().get(id=dispatch_id)
+    if user is not None and not is_liaison_of(user, d):
+        raise OrientError(
+            f"dispatch {d.id} went to another office: you are not its liaison officer",
+            status=403,
+        )
     if d.state != DispatchState.SENT:
         raise OrientError(
             f"dispatch {d.id} is {d.state}: only sent ones are acknowledged", status=409
