@@ -156,3 +156,13 @@ def test_sign_in_refuses_non_staff_and_foreign_redirects() -> None:
         {"username": "ana", "password": PASSWORD, "next": "https://evil.example/"},
     )
     assert r["Location"] == "/console/login/code/?next=/console/"
+
+
+def test_pages_carry_a_strict_content_security_policy_and_nothing_comes_from_a_cdn() -> None:
+    client = Client()
+    login = client.get("/console/login/")
+    policy = login["Content-Security-Policy"]
+    assert "script-src 'self'" in policy and "unsafe-inline" not in policy
+    assert "<script>" not in login.content.decode()
+    docs = client.get("/api/v1/docs").content.decode()
+    assert "/static/ninja/swagger-ui-bundle.js" in docs and "cdn" not in docs.lower()

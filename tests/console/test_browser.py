@@ -32,7 +32,10 @@ SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 # Shared along the module's story: the server's environment, each person's TOTP secret.
 ENV: dict[str, str] = {}
 SECRETS: dict[str, str] = {}
-USED_STEP: dict[str, int] = {}  # a TOTP code is accepted once: wait for the next one
+USED_STEP: dict[str, int] = {}
+CSP_VIOLATIONS: list[
+    str
+] = []  # every page runs under the strict policy: none expected  # a TOTP code is accepted once: wait for the next one
 
 
 @pytest.fixture(scope="module")
@@ -84,6 +87,9 @@ def test_a_public_report_reaches_the_queue_of_an_analyst_signed_in_with_totp(
 ) -> None:  # type: ignore[no-untyped-def]
     base, password = server
     page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.on(
+        "console", lambda m: CSP_VIOLATIONS.append(m.text) if "Content Security" in m.text else None
+    )
 
     # The public form, as anyone would fill it in.
     page.goto(f"{base}/report/")
@@ -215,6 +221,10 @@ def test_queue_order_keyboard_unblur_and_a_second_person_confirming(
     )
 
     analyst = browser.new_page(viewport={"width": 1280, "height": 900})
+    analyst.on(
+        "console",
+        lambda m: CSP_VIOLATIONS.append(m.text) if "Content Security" in m.text else None,
+    )
     sign_in(analyst, base, "analyst", password)
     if analyst.locator("button[name=language][value=en]").count():  # French since the last test
         analyst.click("button[name=language][value=en]")
@@ -272,6 +282,10 @@ def test_queue_order_keyboard_unblur_and_a_second_person_confirming(
     out = tipline("staff", "add", "sen", "--role", "senior_analyst", env=ENV)
     senior_password = out.split("password: ")[1].split()[0]
     senior = browser.new_page(viewport={"width": 1280, "height": 900})
+    senior.on(
+        "console",
+        lambda m: CSP_VIOLATIONS.append(m.text) if "Content Security" in m.text else None,
+    )
     sign_in(senior, base, "sen", senior_password)
     senior.goto(url_item)
     row = senior.locator("#routing tr[data-dispatch]", has_text="police-trafficking")
@@ -281,3 +295,7 @@ def test_queue_order_keyboard_unblur_and_a_second_person_confirming(
     )
     assert not row.locator("button:has-text('Confirm')").count()
     senior.screenshot(path=str(SCREENSHOTS / "console-confirmed.png"), full_page=True)
+    # The API's own documentation page is served locally too, under the same policy.
+    senior.goto(f"{base}/api/v1/docs")
+    senior.wait_for_selector(".swagger-ui .info")
+    assert CSP_VIOLATIONS == []
