@@ -268,6 +268,9 @@ CONSOLE_EXPOSURE_CAP_S = _env_float("TIPLINE_EXPOSURE_CAP_S", 4 * 3600.0)
 CONSOLE_EXPOSURE_WARN = 0.8
 # A claim on an item lapses after this, so nothing stays stuck with someone gone home.
 CONSOLE_CLAIM_S = _env_float("TIPLINE_CLAIM_S", 1800.0)
+# A console session left idle this long ends; whatever happens, it ends after
+# SESSION_COOKIE_AGE (8 h, a working day).
+CONSOLE_IDLE_S = _env_float("TIPLINE_IDLE_S", 1800.0)
 
 # --- Intake limits (documented in README) -------------------------------------------------
 INTAKE_MAX_REPORT_BYTES = _env_int("TIPLINE_MAX_REPORT_BYTES", 32 * 1024 * 1024)

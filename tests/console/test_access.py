@@ -166,3 +166,19 @@ def test_pages_carry_a_strict_content_security_policy_and_nothing_comes_from_a_c
     assert "<script>" not in login.content.decode()
     docs = client.get("/api/v1/docs").content.decode()
     assert "/static/ninja/swagger-ui-bundle.js" in docs and "cdn" not in docs.lower()
+
+
+def test_an_idle_session_ends_and_says_why(settings) -> None:
+    settings.CONSOLE_IDLE_S = 600.0
+    settings.REQUIRE_2FA = False  # this test is about idleness, not the second factor
+    client = Client()
+    client.force_login(staff_user("ana"))
+    assert client.get("/console/").status_code == 200
+    session = client.session
+    session["tipline_seen_at"] = time.time() - 601
+    session.save()
+    ended = client.get("/console/")
+    assert ended.status_code == 302 and "idle=1" in ended["Location"]
+    assert "without activity" in client.get(ended["Location"]).content.decode()
+    assert client.get("/console/").status_code == 302  # signed out for good
+    assert AuditRecord.objects.filter(action="staff.logout", detail={"idle": True}).exists()

@@ -32,10 +32,8 @@ SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 # Shared along the module's story: the server's environment, each person's TOTP secret.
 ENV: dict[str, str] = {}
 SECRETS: dict[str, str] = {}
-USED_STEP: dict[str, int] = {}
-CSP_VIOLATIONS: list[
-    str
-] = []  # every page runs under the strict policy: none expected  # a TOTP code is accepted once: wait for the next one
+USED_STEP: dict[str, int] = {}  # a TOTP code is accepted once: wait for the next one
+CSP_VIOLATIONS: list[str] = []  # every page runs under the strict policy: none expected
 
 
 @pytest.fixture(scope="module")

@@ -4,6 +4,7 @@ authenticator on first sign-in), and the analysts' queue."""
 from __future__ import annotations
 
 import base64
+import time
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
@@ -58,6 +59,10 @@ def staff_required(perm: str) -> Callable[[View], View]:
                 return redirect(f"{reverse('console:login')}?next={request.path}")
             if settings.REQUIRE_2FA and not user.is_verified():  # type: ignore[union-attr,attr-defined]
                 return redirect(f"{reverse('console:login')}?next={request.path}")
+            if _idle_too_long(request):
+                audit_record(actor=user, action="staff.logout", detail={"idle": True})
+                logout(request)
+                return redirect(f"{reverse('console:login')}?next={request.path}&idle=1")
             with translation.override(selectors.language_of(user)):
                 if not user.has_perm(perm):
                     raise PermissionDenied(_("Your role does not allow this page."))
@@ -66,6 +71,21 @@ def staff_required(perm: str) -> Callable[[View], View]:
         return wrapped
 
     return decorate
+
+
+SEEN = "tipline_seen_at"
+
+
+def _idle_too_long(request: HttpRequest) -> bool:
+    """A session left idle past CONSOLE_IDLE_S ends (the 8-hour absolute limit is the
+    session cookie's age). Activity is written at most once a minute."""
+    now = time.time()
+    seen = request.session.get(SEEN)
+    if seen is not None and now - float(seen) > settings.CONSOLE_IDLE_S:
+        return True
+    if seen is None or now - float(seen) > 60:
+        request.session[SEEN] = now
+    return False
 
 
 def locked_out(
@@ -105,7 +125,10 @@ def login_view(request: HttpRequest) -> HttpResponse:
             return redirect(_next(request))
         request.session[PENDING] = user.pk
         return redirect(f"{reverse('console:code')}?next={_next(request)}")
-    return render(request, "console/login.html", {"next": _next(request)})
+    context = {"next": _next(request)}
+    if request.GET.get("idle"):
+        context["error"] = _("You were signed out after a while without activity.")
+    return render(request, "console/login.html", context)
 
 
 def code_view(request: HttpRequest) -> HttpResponse:
