@@ -163,8 +163,9 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 TASKS = {
     "default": {
         "BACKEND": "django_tasks_db.DatabaseBackend",
-        # default: the pipeline; outside: jobs that wait on the internet (captures, DNS).
-        "QUEUES": ["default", "outside"],
+        # default: the pipeline; outside: jobs that wait on the internet (captures, DNS);
+        # statistics: refreshing the summary tables.
+        "QUEUES": ["default", "outside", "statistics"],
     }
 }
 # Embedded worker processes started by `tipline serve`.

@@ -10,6 +10,7 @@ urlpatterns = [
     path("", include("tipline.intake.urls")),
     path("api/v1/", api.urls),
     path("console/", include("tipline.console.urls")),
+    path("stats/", include("tipline.stats.urls")),
     path("admin/", admin.site.urls),
     path("healthz", healthz, name="healthz"),
 ]

@@ -58,7 +58,16 @@ ACKNOWLEDGE = ("orient.acknowledge_dispatch",)
 _ANALYST = (*READ_INTAKE, *READ_CROSSREF, *READ_ORIENT, *ANALYST_ACTIONS)
 # Reporters' names and contact details: senior staff only (an analyst assesses content).
 _SENIOR = (*_ANALYST, *EDIT_ALLOWLIST, *SENIOR_ACTIONS, "intake.view_reporter")
-_SUPERVISOR = (*_SENIOR, *EDIT_ROUTING, *READ_AUDIT, *ACKNOWLEDGE, "intake.view_provider")
+# Supervisors read the statistics (stats is a later stage: named here, not imported).
+READ_STATISTICS = ("stats.view_statistics",)
+_SUPERVISOR = (
+    *_SENIOR,
+    *EDIT_ROUTING,
+    *READ_AUDIT,
+    *READ_STATISTICS,
+    *ACKNOWLEDGE,
+    "intake.view_provider",
+)
 PERMISSIONS: dict[str, tuple[str, ...]] = {
     ANALYST: _ANALYST,
     SENIOR_ANALYST: _SENIOR,

@@ -14,6 +14,7 @@ from django_tasks_db.management.commands.db_worker import Worker
 
 from tipline.intake import services as intake_services
 from tipline.orient import tasks as orient_tasks
+from tipline.stats import tasks as stats_tasks
 
 from . import services
 
@@ -88,3 +89,4 @@ class PipelineWorker(Worker):
             intake_services.reports_resume_stalled(older_than_s=STALL_AFTER_S)
             services.task_results_prune(older_than_s=TASK_RESULT_RETENTION_S)
             orient_tasks.housekeeping()
+            stats_tasks.housekeeping()  # queues a refresh of the statistics when stale
