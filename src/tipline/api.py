@@ -12,6 +12,7 @@ from ninja.errors import AuthenticationError, ValidationError
 from tipline.common.evidence import EvidenceStoreError
 from tipline.console.api import router as console_router
 from tipline.crossref.api import router as crossref_router
+from tipline.intake.api import NO_NUL
 from tipline.intake.api import router as intake_router
 from tipline.intake.auth import Forbidden
 from tipline.intake.core import FieldError, IntakeError, ReportIn
@@ -23,6 +24,19 @@ from tipline.orient.services import OrientError
 log = logging.getLogger("tipline.exchange")
 
 
+def _texts_without_nul(node: Any) -> None:
+    """Say of every text the API takes that it holds no NUL character (InSchema and intake
+    refuse one); texts with a pattern of their own already exclude it."""
+    if isinstance(node, dict):
+        if node.get("type") == "string" and not {"pattern", "enum", "const", "format"} & set(node):
+            node["pattern"] = NO_NUL
+        for value in node.values():
+            _texts_without_nul(value)
+    elif isinstance(node, list):
+        for value in node:
+            _texts_without_nul(value)
+
+
 class TiplineAPI(NinjaAPI):
     def get_openapi_schema(self, *args: Any, **kwargs: Any) -> Any:
         schema = super().get_openapi_schema(*args, **kwargs)
@@ -31,6 +45,12 @@ class TiplineAPI(NinjaAPI):
         components = schema.setdefault("components", {}).setdefault("schemas", {})
         components.update(report.pop("$defs", {}))
         components["ReportIn"] = report
+        for path in schema.get("paths", {}).values():
+            for operation in path.values():
+                _texts_without_nul(operation.get("parameters", []))
+                _texts_without_nul(operation.get("requestBody", {}))
+        # What callers send is named …In (ReportIn, ReporterIn, CutIn…); answers are not.
+        _texts_without_nul([v for k, v in components.items() if k.endswith("In")])
         return schema
 
 
@@ -100,13 +120,24 @@ def on_auth_error(request: HttpRequest, exc: AuthenticationError) -> HttpRespons
     )
 
 
+def _field_name(loc: tuple[Any, ...]) -> str:
+    """A field as the caller names it: ("body", "body", "country") is "country"."""
+    parts = list(loc)
+    if parts[:1] == ["body"] and len(parts) > 2:
+        parts = parts[2:]  # the location, then the view's name for the body
+    elif parts[:1] and parts[0] in ("path", "query", "header", "cookie", "body"):
+        parts = parts[1:]
+    return ".".join(str(p) for p in parts) or "body"
+
+
 @api.exception_handler(ValidationError)
 def on_validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse:
     errors = [
         FieldError(
-            ".".join(str(p) for p in e.get("loc", ()) if p not in ("path", "query")),
-            str(e.get("msg", "invalid")),
+            _field_name(tuple(e.get("loc", ()))),
+            str(e.get("msg", "invalid")).removeprefix("Value error, "),
         )
         for e in exc.errors
     ]
-    return _error(request, 422, "invalid request parameters", errors)
+    detail = "; ".join(f"{e.field}: {e.message}" for e in errors[:3])
+    return _error(request, 422, f"invalid request parameters ({detail})", errors)

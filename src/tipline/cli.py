@@ -19,10 +19,19 @@ def main(argv: list[str] | None = None) -> None:
         scratch = tempfile.mkdtemp(prefix="tipline-bench-")
         os.environ["TIPLINE_DATA_DIR"] = scratch
         os.environ.pop("TIPLINE_DATABASE_URL", None)
+    from django.conf import settings
+    from django.core.exceptions import ImproperlyConfigured
     from django.core.management import execute_from_command_line
 
     try:
         execute_from_command_line(argv)
+    except ImproperlyConfigured as exc:
+        if settings.configured:
+            raise
+        # Tipline's settings refused the environment (a secret missing in production, a
+        # malformed value): the message says what to set; a traceback would only hide it.
+        sys.stderr.write(f"tipline: cannot start: {exc}\n")
+        sys.exit(2)
     finally:
         if scratch:
             shutil.rmtree(scratch, ignore_errors=True)

@@ -6,13 +6,20 @@ variable documented in README.md; there are no per-environment settings files.
 
 from __future__ import annotations
 
+import base64
+import binascii
+import json
 import os
 import secrets
+from collections.abc import Callable
 from pathlib import Path
 
 import dj_database_url
 import xstatic.pkg.d3 as xstatic_d3
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
+
+from tipline.common.rates import Rate, parse_rate
 
 
 def _env_bool(name: str, default: bool = False) -> bool:
@@ -32,6 +39,13 @@ def _env_float(name: str, default: float) -> float:
     return float(raw) if raw else default
 
 
+def _env_rate(name: str, default: str) -> Rate | None:
+    try:
+        return parse_rate(os.environ.get(name, default))
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"{name}: {exc}") from None
+
+
 BASE_DIR = Path(__file__).resolve().parent
 
 # TIPLINE_DATA_DIR holds the SQLite file, generated secrets and the evidence store.
@@ -40,30 +54,87 @@ DATA_DIR.mkdir(parents=True, exist_ok=True)
 EVIDENCE_DIR = DATA_DIR / "evidence"
 
 
-def _secret_key() -> str:
-    from_env = os.environ.get("TIPLINE_SECRET_KEY")
-    if from_env:
-        return from_env
-    path = DATA_DIR / "secret_key"
+ALLOWED_HOSTS = [
+    h.strip()
+    for h in os.environ.get("TIPLINE_ALLOWED_HOSTS", "127.0.0.1,localhost,[::1]").split(",")
+    if h.strip()
+]
+# Served over HTTPS (by Tipline's reverse proxy): secure cookies, HSTS, redirect to HTTPS.
+TLS = _env_bool("TIPLINE_TLS")
+_LOOPBACK = {"127.0.0.1", "localhost", "[::1]", "::1"}
+# An instance nobody else can reach (loopback names only, no TLS) is a try-out on one
+# machine: it may keep generated secrets in its data dir. Any other instance is a
+# deployment, and takes its secrets from the environment or refuses to start.
+LOCAL_ONLY = not TLS and all(h in _LOOPBACK for h in ALLOWED_HOSTS)
+
+
+def _local_secret(name: str, make: Callable[[], str]) -> str:
+    path = DATA_DIR / name
     if not path.exists():
-        # O_EXCL: two processes starting at once must not write two different keys.
+        # O_EXCL: two processes starting at once must not write two different secrets.
         try:
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         except FileExistsError:
             pass
         else:
             with os.fdopen(fd, "w") as f:
-                f.write(secrets.token_urlsafe(50))
+                f.write(make())
     return path.read_text().strip()
 
 
-SECRET_KEY = _secret_key()
+def _secret(env: str, file_name: str, make: Callable[[], str], how: str) -> str:
+    """A secret from the environment; for a local try-out only, one kept in the data dir."""
+    from_env = os.environ.get(env, "").strip()
+    if from_env:
+        return from_env
+    if not LOCAL_ONLY:
+        raise ImproperlyConfigured(
+            f"{env} is not set. This instance is served to others (TIPLINE_ALLOWED_HOSTS="
+            f"{','.join(ALLOWED_HOSTS)}, TIPLINE_TLS={'on' if TLS else 'off'}), so it takes "
+            f"its secrets from the environment and never makes one up. Make one with: {how} "
+            "(see docs/deployment.md)."
+        )
+    return _local_secret(file_name, make)
+
+
+def _fernet_key() -> str:
+    return base64.urlsafe_b64encode(os.urandom(32)).decode()
+
+
+def _data_keys() -> list[str]:
+    """Keys that encrypt reporters' personal data at rest: the first encrypts, all decrypt."""
+    keys = [k.strip() for k in os.environ.get("TIPLINE_DATA_KEYS", "").split(",") if k.strip()]
+    if not keys:
+        keys = [
+            _secret(
+                "TIPLINE_DATA_KEYS",
+                "data_key",
+                _fernet_key,
+                "python3 -c 'import base64, os; print(base64.urlsafe_b64encode(os.urandom(32))"
+                ".decode())'",
+            )
+        ]
+    for n, key in enumerate(keys, start=1):
+        try:
+            ok = len(base64.urlsafe_b64decode(key.encode())) == 32
+        except (binascii.Error, ValueError):
+            ok = False
+        if not ok:  # never echo the key itself
+            raise ImproperlyConfigured(
+                f"TIPLINE_DATA_KEYS: key {n} of {len(keys)} is not a data key (32 bytes in "
+                "URL-safe base64, as `tipline datakeys generate` prints)"
+            )
+    return keys
+
+
+SECRET_KEY = _secret(
+    "TIPLINE_SECRET_KEY",
+    "secret_key",
+    lambda: secrets.token_urlsafe(50),
+    "python3 -c 'import secrets; print(secrets.token_urlsafe(50))'",
+)
+DATA_KEYS = _data_keys()
 DEBUG = _env_bool("TIPLINE_DEBUG")
-ALLOWED_HOSTS = [
-    h.strip()
-    for h in os.environ.get("TIPLINE_ALLOWED_HOSTS", "127.0.0.1,localhost,[::1]").split(",")
-    if h.strip()
-]
 CSRF_TRUSTED_ORIGINS = [
     o.strip() for o in os.environ.get("TIPLINE_CSRF_TRUSTED_ORIGINS", "").split(",") if o.strip()
 ]
@@ -100,6 +171,7 @@ MIDDLEWARE = [
     "tipline.common.middleware.BodySizeLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    "tipline.common.middleware.NulCharacterMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -283,6 +355,13 @@ INTAKE_MAX_FORM_BYTES = INTAKE_MAX_MEDIA_BYTES + 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = INTAKE_MAX_BULK_BYTES
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 2000
+# The public form and the receipt status page, per client address: N per second, minute,
+# hour or day ("off": no limit), counted in the database (tipline.common.ratelimit).
+PUBLIC_REPORT_RATE = _env_rate("TIPLINE_PUBLIC_RATE", "20/hour")
+PUBLIC_STATUS_RATE = _env_rate("TIPLINE_STATUS_RATE", "60/hour")
+# Behind a reverse proxy, the header it sets to the client's address (e.g. X-Forwarded-For,
+# whose last address is the one the proxy saw). Set it only if the proxy always sets it.
+CLIENT_IP_HEADER = os.environ.get("TIPLINE_CLIENT_IP_HEADER", "").strip()
 
 # --- Auth, i18n, static ------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [
@@ -311,6 +390,25 @@ AXES_LOCKOUT_CALLABLE = "tipline.console.views.locked_out"
 SESSION_COOKIE_AGE = 8 * 3600
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = True
+# Behind TLS: cookies only over HTTPS, plain HTTP redirected, browsers told to stay on
+# HTTPS (HSTS). /healthz and /metrics stay reachable over HTTP for probes and scrapers
+# inside the network.
+SESSION_COOKIE_SECURE = TLS
+CSRF_COOKIE_SECURE = TLS
+SECURE_SSL_REDIRECT = _env_bool("TIPLINE_SSL_REDIRECT", TLS)
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^metrics$"]
+SECURE_HSTS_SECONDS = _env_int("TIPLINE_HSTS_SECONDS", 365 * 86400 if TLS else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = _env_bool("TIPLINE_HSTS_INCLUDE_SUBDOMAINS", True)
+# Preloading is a promise to browser vendors that is slow to take back, and it concerns
+# the whole registrable domain: the operator opts in, and the deploy check's reminder
+# (security.W021) is silenced until then.
+SECURE_HSTS_PRELOAD = _env_bool("TIPLINE_HSTS_PRELOAD")
+SILENCED_SYSTEM_CHECKS = [] if SECURE_HSTS_PRELOAD else ["security.W021"]
+# The header the TLS-terminating proxy sets on HTTPS requests (e.g. X-Forwarded-Proto);
+# set it only if the proxy always overwrites that header, or clients could claim HTTPS.
+_PROXY_SSL_HEADER = os.environ.get("TIPLINE_PROXY_SSL_HEADER", "").strip()
+if _PROXY_SSL_HEADER:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_" + _PROXY_SSL_HEADER.upper().replace("-", "_"), "https")
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 # Every page's script and style come from Tipline's own files: no inline script, no other
@@ -349,11 +447,67 @@ STATICFILES_DIRS = [("xstatic/d3", xstatic_d3.BASE_DIR)]
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
 
+# --- Operations: logs, metrics, retention -------------------------------------------------
+# plain: one readable line per event; json: one JSON object per line, for a log collector.
+# Either way, e-mail addresses and phone numbers are masked before anything is written.
+LOG_FORMAT = os.environ.get("TIPLINE_LOG_FORMAT", "plain").strip().lower()
+if LOG_FORMAT not in ("plain", "json"):
+    raise ImproperlyConfigured(f"TIPLINE_LOG_FORMAT must be plain or json, not {LOG_FORMAT!r}")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"contacts": {"()": "tipline.common.logs.RedactContacts"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"},
+        "json": {"()": "tipline.common.logs.JsonFormatter"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": LOG_FORMAT,
+            "filters": ["contacts"],
+        }
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("TIPLINE_LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        # Not Django's own handlers (debug console, mail to admins), which would bypass the
+        # masking: its records go up to ours.
+        "django": {"handlers": [], "level": "INFO", "propagate": True},
+        "django.db.backends": {"level": "WARNING"},
+    },
 }
+
+# GET /metrics (Prometheus) answers only with `Authorization: Bearer <this token>`; unset,
+# it answers no one.
+METRICS_TOKEN = os.environ.get("TIPLINE_METRICS_TOKEN", "").strip()
+# Stage latency on /metrics: the stages finished in this many seconds before a scrape.
+METRICS_WINDOW_S = _env_float("TIPLINE_METRICS_WINDOW_S", 300.0)
+
+# Retention: a reporter's name, e-mail and phone are erased this many days after every item
+# of their report is closed (the report itself is kept); evidence files are deleted after
+# their theme's number of days ("default" for themes not named; null keeps them).
+RETENTION_REPORTER_DAYS = _env_int("TIPLINE_RETENTION_REPORTER_DAYS", 730)
+
+
+def _evidence_days() -> dict[str, int | None]:
+    raw = os.environ.get("TIPLINE_RETENTION_EVIDENCE_DAYS") or "{}"
+    example = '{"default": 730, "fraud": 365, "csam": null}'
+    try:
+        given = json.loads(raw)
+    except ValueError as e:
+        raise ImproperlyConfigured(
+            f"TIPLINE_RETENTION_EVIDENCE_DAYS is not JSON ({e}); expected e.g. {example}"
+        ) from None
+    if not isinstance(given, dict) or not all(
+        d is None or (isinstance(d, int) and not isinstance(d, bool) and d >= 0)
+        for d in given.values()
+    ):
+        raise ImproperlyConfigured(
+            f"TIPLINE_RETENTION_EVIDENCE_DAYS maps themes to days (or null: kept), e.g. {example}"
+        )
+    return {"default": 730, **given}
+
+
+RETENTION_EVIDENCE_DAYS = _evidence_days()
+# The workers apply retention once a day (the first of them to look after midnight UTC).
+RETENTION_DAILY = _env_bool("TIPLINE_RETENTION_DAILY", True)

@@ -1,10 +1,10 @@
-"""Tipline's URLs: public pages, the API, staff pages, health."""
+"""Tipline's URLs: public pages, the API, staff pages, health and metrics."""
 
 from django.contrib import admin
 from django.urls import include, path
 
 from tipline.api import api
-from tipline.ops.views import healthz
+from tipline.ops.views import healthz, metrics
 
 urlpatterns = [
     path("", include("tipline.intake.urls")),
@@ -13,4 +13,5 @@ urlpatterns = [
     path("stats/", include("tipline.stats.urls")),
     path("admin/", admin.site.urls),
     path("healthz", healthz, name="healthz"),
+    path("metrics", metrics, name="metrics"),
 ]

@@ -173,3 +173,15 @@ def test_blur_and_grayscale_are_on_by_default_and_each_persons_choice() -> None:
     other = Client()
     other.force_login(staff_user("bob"))
     assert original not in other.get(f"/console/items/{item.id}/").content.decode()
+
+
+def test_a_picture_deleted_by_retention_is_a_404_that_says_so() -> None:
+    from tipline.common.evidence import default_store
+    from tipline.harmonize.models import MediaFile
+
+    item, _ = reported_picture()
+    thumb = MediaFile.objects.get(sha256=item.sha256).thumbnail_sha256
+    default_store().delete(thumb)
+    client = analyst()
+    gone = client.get(f"/console/items/{item.id}/media/{item.sha256}/blurred")
+    assert gone.status_code == 404

@@ -18,6 +18,7 @@ from typing import Any
 
 import httpx
 import pytest
+from cryptography.fernet import Fernet
 
 from ..conftest import start_tipline, wait_for
 from ..ops.test_serve import children_of, free_port
@@ -111,6 +112,10 @@ class Instance:
     def sql(self, query: str, *params: Any) -> list[tuple[Any, ...]]:
         with sqlite3.connect(f"file:{self.root / 'tipline.sqlite3'}?mode=ro", uri=True) as db:
             return list(db.execute(query, params))
+
+    def decrypt(self, token: str) -> str:
+        """A value encrypted at rest with this instance's data key (kept in its data dir)."""
+        return Fernet((self.root / "data_key").read_text().strip()).decrypt(token).decode()
 
     def partner_reports(self) -> int:
         return int(self.sql("select count(*) from intake_report where channel='partner'")[0][0])
@@ -233,9 +238,9 @@ def test_a_report_assessed_on_a_reaches_b_once_and_b_answers_back(pair) -> None:
     )
     assert dispatch["reference"] == receipt  # B's own reference for it, in B's signed receipt
     assert json.loads(urls) == ["https://ads-de.example/anzeige/1"]
-    # B never learns who reported it to A.
+    # B never learns who reported it to A (B keeps even A's name encrypted at rest).
     [(name, email)] = b.sql("select reporter_name, reporter_email from intake_report")
-    assert (name, email) == ("Demo hotline FR (fictional)", "")
+    assert (b.decrypt(name), email) == ("Demo hotline FR (fictional)", "")
 
     # B's analysts assess it, then find it gone: A hears both.
     wait_for(

@@ -25,6 +25,10 @@ class EvidenceStore(Protocol):
 
     def exists(self, sha256: str) -> bool: ...
 
+    def delete(self, sha256: str) -> bool:
+        """Remove the file (retention); False when it was not there."""
+        ...
+
 
 class FileEvidenceStore:
     """Files at <root>/<sha[:2]>/<sha>, written atomically and fsynced before we answer."""
@@ -63,6 +67,13 @@ class FileEvidenceStore:
 
     def exists(self, sha256: str) -> bool:
         return self._path(sha256).exists()
+
+    def delete(self, sha256: str) -> bool:
+        try:
+            self._path(sha256).unlink()
+        except FileNotFoundError:
+            return False
+        return True
 
 
 def default_store() -> EvidenceStore:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from django.conf import settings
 from django.db import InterfaceError, OperationalError
@@ -40,6 +41,52 @@ class BodySizeLimitMiddleware:
                 return JsonResponse({"detail": message}, status=413)
             return HttpResponse(message, status=413, content_type="text/plain; charset=utf-8")
         return self.get_response(request)
+
+
+def holds_nul(value: Any) -> bool:
+    """Whether a value (text, or lists and mappings of them) holds a NUL character."""
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(holds_nul(k) or holds_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(holds_nul(v) for v in value)
+    return False
+
+
+class NulCharacterMiddleware:
+    """Refuse a NUL character in a page's address, query string or form (400).
+
+    No parameter means one, and PostgreSQL can neither store nor compare text holding it
+    (every filter given one would fail). Files in a form are not looked at (they hold
+    NULs). The API's schemas refuse NUL themselves, naming the field
+    (`tipline.intake.api.InSchema`, and intake's report checks).
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.path.startswith("/api/"):
+            return self.get_response(request)
+        where = ""
+        if "\x00" in request.path_info:
+            where = "the address"
+        elif "%00" in request.META.get("QUERY_STRING", "").lower():
+            where = "the query string"
+        elif request.method == "POST" and request.content_type in (
+            "application/x-www-form-urlencoded",
+            "multipart/form-data",
+        ):
+            if any(holds_nul({key: values}) for key, values in request.POST.lists()):
+                where = "the form"
+        if not where:
+            return self.get_response(request)
+        return HttpResponse(
+            f"A NUL character (%00) is not accepted in {where}.",
+            status=400,
+            content_type="text/plain; charset=utf-8",
+        )
 
 
 class DatabaseUnavailableMiddleware:

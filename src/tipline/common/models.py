@@ -1,4 +1,4 @@
-"""Tables every stage shares: the audit log."""
+"""Tables every stage shares: the audit log, request counts for rate limits."""
 
 from __future__ import annotations
 
@@ -35,3 +35,25 @@ class AuditRecord(models.Model):
 
     def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
         raise ValueError("audit records are append-only: a record is never deleted")
+
+
+class RateCount(models.Model):
+    """How many requests one client made to one rate-limited page in one window. The
+    client is a keyed hash of its address, never the address; rows of windows that have
+    ended are deleted as new windows start (`tipline.common.ratelimit`)."""
+
+    scope = models.CharField(max_length=32, help_text="what is counted, e.g. public_report")
+    client = models.CharField(max_length=32, help_text="HMAC of the client's address")
+    period_start = models.BigIntegerField(help_text="the window: Unix time // period")
+    expires = models.BigIntegerField(db_index=True, help_text="Unix time the window ends")
+    count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["scope", "client", "period_start"], name="ratecount_once"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.scope} {self.client[:8]}… {self.count}"

@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Case, Exists, IntegerField, OuterRef, Q, Value, When
+from django.db.models import Case, IntegerField, Q, TextField, Value, When
+from django.db.models.functions import Cast, StrIndex
+from django.db.models.lookups import GreaterThan
 from django.utils import timezone
 
 from tipline.analyze.models import BankMatch, Capture, IndicatorHit, ItemAnalysis, Observable
 from tipline.common.models import AuditRecord
 from tipline.crossref.models import Link, Membership
-from tipline.harmonize.models import Item, MediaFile, ReportItem
+from tipline.harmonize.models import Item, MediaFile
 from tipline.harmonize.taxonomy import Classification, Theme
+from tipline.intake.choices import Channel
 from tipline.intake.models import Report, ReportMedia
 from tipline.orient import selectors as orient
 from tipline.orient.models import Destination, Routing
@@ -60,10 +64,13 @@ def queue_for_analyst(
         waiting = waiting.filter(priority=f.priority)
     if f.country:
         waiting = waiting.filter(hosting_country=f.country.upper())
-    if f.channel:
-        # EXISTS, not a join and DISTINCT: one look per waiting item.
-        reported = ReportItem.objects.filter(item_id=OuterRef("item_id"), report__channel=f.channel)
-        waiting = waiting.filter(Exists(reported))
+    if f.channel in Channel.values:
+        # An item's channels are its reports' (Harmonize keeps the list), and the list is
+        # in item_waiting_idx: the reports are not read.
+        within = StrIndex(Cast("item__channels", TextField()), Value(json.dumps(f.channel)))
+        waiting = waiting.filter(GreaterThan(within, 0))
+    elif f.channel:
+        waiting = waiting.none()
     if f.network is not None:
         members = Membership.objects.filter(network_id=f.network).values("item_id")
         waiting = waiting.filter(item_id__in=members)

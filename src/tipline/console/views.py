@@ -43,7 +43,10 @@ View = Callable[..., HttpResponse]
 
 def _next(request: HttpRequest) -> str:
     target = request.POST.get("next") or request.GET.get("next") or reverse("console:queue")
-    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+    # A path on this site only: redirect() would take "queue" or "*" for a view's name.
+    if not target.startswith("/") or not url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}
+    ):
         return reverse("console:queue")
     return target
 
@@ -109,10 +112,14 @@ def locked_out(
 def login_view(request: HttpRequest) -> HttpResponse:
     """Step one: username and password."""
     if request.method == "POST":
-        user = authenticate(
-            request,
-            username=request.POST.get("username", ""),
-            password=request.POST.get("password", ""),
+        username = request.POST.get("username", "")
+        # No one's username is longer than the model allows (and django-axes, counting the
+        # failure, could not store it): wrong, without asking.
+        longest = get_user_model()._meta.get_field("username").max_length or 150
+        user = (
+            authenticate(request, username=username, password=request.POST.get("password", ""))
+            if len(username) <= longest
+            else None
         )
         if user is None or not user.is_staff:
             error = _("Wrong username or password.")
@@ -187,7 +194,10 @@ def queue(request: HttpRequest) -> HttpResponse:
         else "",
         channel=request.GET.get("channel", ""),
         country=request.GET.get("country", "")[:2],
-        network=int(network) if network.isdigit() else None,
+        # ASCII digits only ("²".isdigit() too), and few enough to be a 64-bit id.
+        network=int(network)
+        if network.isascii() and network.isdigit() and len(network) < 19
+        else None,
         mine=request.GET.get("mine") == "1",
     )
     result = selectors.queue_for_analyst(user=request.user, filters=filters, limit=100)
@@ -324,7 +334,7 @@ def media_file(request: HttpRequest, item_id: int, sha256: str, variant: str) ->
                 raise Http404(str(exc)) from exc
         else:
             raise PermissionDenied(_("Un-blur the picture first: it is logged."))
-        data = default_store().get(sha256)
+        data = _evidence(sha256)
         fmt = str(row["format"]).lower() if row else ""
         content_type = (
             f"image/{fmt}" if fmt in ("jpeg", "png", "gif", "webp") else "application/octet-stream"
@@ -332,12 +342,19 @@ def media_file(request: HttpRequest, item_id: int, sha256: str, variant: str) ->
     else:
         if not row or not row["thumbnail_sha256"]:
             raise Http404(_("This picture has no thumbnail."))
-        data = default_store().get(row["thumbnail_sha256"])
+        data = _evidence(row["thumbnail_sha256"])
         content_type = "image/jpeg"
     response = HttpResponse(data, content_type=content_type)
     response["Cache-Control"] = "no-store"
     response["Content-Disposition"] = "inline"
     return response
+
+
+def _evidence(sha256: str) -> bytes:
+    try:
+        return default_store().get(sha256)
+    except FileNotFoundError as exc:  # deleted by retention (tipline retention)
+        raise Http404(_("This file was deleted when its retention period ended.")) from exc
 
 
 def get_item_or_404(item_id: int) -> Item:

@@ -3,44 +3,60 @@ items, cutting a wrong link. Tokens with the `analyst` scope only."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from django.http import HttpRequest
-from ninja import Query, Router, Schema, Status
+from ninja import Query, Router, Status
 from pydantic import Field
 
+from tipline.intake.api import MAX_ID, MAX_OFFSET, TOKEN_ERRORS, IdPath, InSchema, errors
 from tipline.intake.auth import StaffTokenAuth, require_perm
 from tipline.intake.choices import TokenScope
 
-from . import selectors, services
+from . import core, selectors, services
 
 router = Router(tags=["networks"], auth=StaffTokenAuth(scope=TokenScope.ANALYST))
 
 
-class SearchIn(Schema):
-    type: str = Field(description="phone, email, handle, wallet, domain or image (SHA-256)")
+# What may be searched (crypto is another name for wallet) and what may be decided on:
+# closed vocabularies, so a request outside them is refused by its schema (422).
+# Spelled out for the type checker; tests/hardening/test_api_fuzz.py holds them to core's.
+SearchType = Literal["phone", "email", "handle", "wallet", "crypto", "domain", "image"]
+ValueKind = Literal[
+    "shared_phone", "shared_email", "shared_handle", "shared_wallet", "shared_domain", "same_image"
+]
+
+
+class SearchIn(InSchema):
+    type: SearchType = Field(description="phone, email, handle, wallet, domain or image (SHA-256)")
     value: str = Field(min_length=1, max_length=2048)
     limit: int = Field(100, ge=1, le=500)
-    offset: int = Field(0, ge=0)
+    offset: int = Field(0, ge=0, le=MAX_OFFSET)
 
 
-class PathIn(Schema):
-    from_item: int
-    to_item: int
+class PathIn(InSchema):
+    from_item: int = Field(ge=1, le=MAX_ID)
+    to_item: int = Field(ge=1, le=MAX_ID)
 
 
-class CutIn(Schema):
-    reason: str = Field(max_length=255, description="Why the link is wrong; kept with the cut")
+class CutIn(InSchema):
+    reason: str = Field(
+        max_length=255,
+        pattern=r"^[^\x00]*[^\x00\s][^\x00]*$",  # something said, and no NUL
+        description="Why the link is wrong; kept with the cut",
+    )
 
 
-class DecideIn(Schema):
-    kind: str
-    value: str
-    decision: str = Field(description="'confirmed' (noise, never links) or 'released'")
+class DecideIn(InSchema):
+    kind: ValueKind
+    value: str = Field(max_length=core.MAX_VALUE_CHARS)
+    decision: Literal["confirmed", "released"] = Field(
+        description="'confirmed' (noise, never links) or 'released'"
+    )
 
 
-@router.get("/networks/{network_id}", response={200: dict[str, Any], 404: dict[str, Any]})
-def network_detail(request: HttpRequest, network_id: int) -> Status[dict[str, Any]]:
+@router.get("/networks/{network_id}", response={200: dict[str, Any], **TOKEN_ERRORS, **errors(404)})
+def network_detail(request: HttpRequest, network_id: IdPath) -> Status[dict[str, Any]]:
     require_perm(request, "crossref.view_network", "read networks")
     summary = selectors.network_summary(network_id)
     if summary is None:
@@ -48,8 +64,12 @@ def network_detail(request: HttpRequest, network_id: int) -> Status[dict[str, An
     return Status(200, summary)
 
 
-@router.get("/networks/{network_id}/path", response={200: dict[str, Any], 404: dict[str, Any]})
-def network_path(request: HttpRequest, network_id: int, q: Query[PathIn]) -> Status[dict[str, Any]]:
+@router.get(
+    "/networks/{network_id}/path", response={200: dict[str, Any], **TOKEN_ERRORS, **errors(404)}
+)
+def network_path(
+    request: HttpRequest, network_id: IdPath, q: Query[PathIn]
+) -> Status[dict[str, Any]]:
     require_perm(request, "crossref.view_network", "read networks")
     steps = selectors.link_path(q.from_item, q.to_item)
     if steps is None:
@@ -63,7 +83,7 @@ def network_path(request: HttpRequest, network_id: int, q: Query[PathIn]) -> Sta
     return Status(200, {"from_item": q.from_item, "to_item": q.to_item, "steps": steps})
 
 
-@router.get("/observables/search", response={200: dict[str, Any], 422: dict[str, Any]})
+@router.get("/observables/search", response={200: dict[str, Any], **TOKEN_ERRORS})
 def observable_search(request: HttpRequest, q: Query[SearchIn]) -> Status[dict[str, Any]]:
     require_perm(request, "crossref.view_network", "search by value")
     try:
@@ -76,9 +96,9 @@ def observable_search(request: HttpRequest, q: Query[SearchIn]) -> Status[dict[s
 
 
 @router.post(
-    "/links/{link_id}/cut", response={200: dict[str, Any], 404: dict[str, Any], 422: dict[str, Any]}
+    "/links/{link_id}/cut", response={200: dict[str, Any], **TOKEN_ERRORS, **errors(400, 404)}
 )
-def link_cut(request: HttpRequest, link_id: int, body: CutIn) -> Status[dict[str, Any]]:
+def link_cut(request: HttpRequest, link_id: IdPath, body: CutIn) -> Status[dict[str, Any]]:
     require_perm(request, "crossref.cut_link", "cut links")
     try:
         link = services.link_cut(
@@ -95,7 +115,7 @@ def link_cut(request: HttpRequest, link_id: int, body: CutIn) -> Status[dict[str
 
 @router.post(
     "/common-values/decide",
-    response={200: dict[str, Any], 404: dict[str, Any], 422: dict[str, Any]},
+    response={200: dict[str, Any], **TOKEN_ERRORS, **errors(400, 404)},
 )
 def common_value_decide(request: HttpRequest, body: DecideIn) -> Status[dict[str, Any]]:
     require_perm(request, "crossref.decide_commonvalue", "decide on common values")

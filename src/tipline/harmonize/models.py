@@ -60,9 +60,11 @@ class Item(models.Model):
 
     class Meta:
         indexes = [
-            # The analysts' queue: waiting items oldest first, with the theme it filters on.
+            # The analysts' queue: waiting items oldest first, with the theme and channels
+            # it filters on, read from the index alone (the id too, for PostgreSQL).
             models.Index(
-                fields=["needs_assessment", "first_reported_at", "theme"], name="item_waiting_idx"
+                fields=["needs_assessment", "first_reported_at", "id", "theme", "channels"],
+                name="item_waiting_idx",
             ),
             models.Index(fields=["host"], name="item_host_idx"),
         ]

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 from django.conf import settings
 from django.http import HttpRequest
-from ninja import Router, Schema, Status
+from ninja import Path, Router, Schema, Status
+from pydantic import field_validator
 
 from . import core, selectors, services
 from .auth import ProviderAuth
@@ -65,7 +66,41 @@ class ReportOut(Schema):
     routing: list[dict[str, Any]]
 
 
-ERRORS: dict[int, Any] = {code: ErrorOut for code in (400, 401, 409, 413, 415, 422)}
+# Row ids are 64-bit integers: a larger number is refused (422) before it reaches the
+# database, which cannot even compare it (SQLite raises OverflowError). Paging stops at a
+# billion rows, far past any list here, so offset + limit stays within 64 bits too.
+MAX_ID = 2**63 - 1
+MAX_OFFSET = 10**9
+IdPath = Annotated[int, Path(ge=1, le=MAX_ID)]
+
+
+NO_NUL = "^[^\\u0000]*$"
+
+
+class InSchema(Schema):
+    """What a caller sends (a body, query parameters): no text in it may hold a NUL
+    character, which is no text and which PostgreSQL can neither store nor compare. The
+    published schema says so (`NO_NUL`, added to every text by `tipline.api`)."""
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _no_nul(cls, value: Any) -> Any:
+        if isinstance(value, str) and "\x00" in value:
+            raise ValueError("a NUL character (\\u0000) is not text: remove it")
+        return value
+
+
+def errors(*codes: int) -> dict[int, Any]:
+    """The refusals an operation documents, each answered with an ErrorOut body."""
+    return {code: ErrorOut for code in codes}
+
+
+# Every operation behind a staff token can answer 401 (no token or a bad one), 403 (a role
+# without the permission) and 422 (parameters or body outside the schema); operations add
+# their own: 400 for a body that is not JSON, 404, 409.
+TOKEN_ERRORS = errors(401, 403, 422)
+# Reports: 503 when the database or the evidence store cannot take them (nothing stored).
+ERRORS = errors(400, 401, 409, 413, 415, 422, 503)
 
 # The request bodies are read by hand (JSON or multipart, and bulk entries one by one so
 # good entries survive bad ones), so their shapes are documented here.
@@ -97,7 +132,12 @@ BULK_BODY = {
         "required": True,
         "content": {
             "application/json": {
-                "schema": {"type": "array", "items": _REPORT_REF, "maxItems": 10_000}
+                "schema": {
+                    "type": "array",
+                    "items": _REPORT_REF,
+                    "minItems": 1,
+                    "maxItems": 10_000,
+                }
             },
             "application/x-ndjson": {
                 "schema": {"type": "string", "description": "One report JSON object per line"}
@@ -234,10 +274,10 @@ def report_bulk(request: HttpRequest) -> Status[dict[str, Any]]:
 
 @router.get(
     "/reports/{report_id}",
-    response={200: ReportOut, 401: ErrorOut, 404: ErrorOut},
+    response={200: ReportOut, **errors(401, 404, 422)},
     summary="Follow a report you sent",
 )
-def report_detail(request: HttpRequest, report_id: int) -> Status[dict[str, Any]]:
+def report_detail(request: HttpRequest, report_id: IdPath) -> Status[dict[str, Any]]:
     provider = request.auth  # type: ignore[attr-defined]
     view = selectors.report_for_provider(provider=provider, report_id=report_id)
     if view is None:

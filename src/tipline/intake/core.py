@@ -15,7 +15,7 @@ import io
 import json
 import re
 import warnings
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Annotated, Any
@@ -380,8 +380,30 @@ def payload_hash(payload: Any) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
+# What identifies a reporter, kept only in the report's encrypted fields.
+REPORTER_CONTACT_KEYS = frozenset({"name", "email", "phone"})
+
 # The public form shows its own wording for this one (it does not know these field names).
 NOTHING_TO_ACT_ON = FieldError("urls", "a report needs at least one of urls, excerpt or media")
+
+
+def _fields_holding_nul(obj: Any) -> Iterator[str]:
+    """The fields (as errors name them) whose text, or key, holds a NUL character. A loop,
+    not recursion: JSON nested a thousand deep must not overflow the stack here."""
+    pending: list[tuple[tuple[int | str, ...], Any]] = [((), obj)]
+    while pending:
+        loc, value = pending.pop()
+        if isinstance(value, str):
+            if "\x00" in value:
+                yield _field_name(loc) or "body"
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                if "\x00" in str(key):
+                    yield _field_name((*loc, str(key)))
+                else:
+                    pending.append(((*loc, str(key)), item))
+        elif isinstance(value, list):
+            pending.extend(((*loc, i), item) for i, item in enumerate(value))
 
 
 def parse_report(
@@ -392,10 +414,18 @@ def parse_report(
         raise ReportInvalid(
             "a report must be a JSON object", [FieldError("body", "expected a JSON object")]
         )
+    # NUL is not text, and PostgreSQL can store it in no column: refused, not dropped.
+    errors = [
+        FieldError(name, "a NUL character (\\u0000) is not text: remove it")
+        for name in _fields_holding_nul(obj)
+    ]
     try:
         report = ReportIn.model_validate(obj)
     except ValidationError as e:
-        raise ReportInvalid("the report has invalid fields", errors_from_validation(e)) from None
+        named = errors_from_validation(e)  # a URL's own check says "control characters"
+        errors = named + [err for err in errors if err.field not in {n.field for n in named}]
+    if errors:
+        raise ReportInvalid("the report has invalid fields", errors)
     media = _decode_media(report.media, max_bytes=max_media_bytes) + list(extra_media or [])
     if not (report.urls or report.excerpt or media):
         raise ReportInvalid("nothing to act on", [NOTHING_TO_ACT_ON])
@@ -408,9 +438,18 @@ def parse_report(
         ]
     if extra_media:
         payload["media_files"] = [{"filename": d.filename, "sha256": d.sha256} for d in extra_media]
-    return ReportDraft(
-        report=report, payload=payload, payload_sha256=payload_hash(payload), media=media
-    )
+    # The hash covers everything sent (a resubmission is recognised as such); what is kept
+    # leaves out the reporter's contact details, which are stored encrypted on their own.
+    sha256 = payload_hash(payload)
+    if isinstance(payload.get("reporter"), dict):
+        payload["reporter"] = {
+            k: v for k, v in payload["reporter"].items() if k not in REPORTER_CONTACT_KEYS
+        }
+    return ReportDraft(report=report, payload=payload, payload_sha256=sha256, media=media)
+
+
+# Python's JSON reader gives up (RecursionError) past about a thousand nested levels.
+TOO_DEEP = "body is not valid JSON: arrays or objects nested too deeply"
 
 
 def read_bulk(body: bytes, content_type: str, *, max_reports: int) -> list[Any]:
@@ -420,6 +459,8 @@ def read_bulk(body: bytes, content_type: str, *, max_reports: int) -> list[Any]:
             entries = json.loads(body)
         except (ValueError, UnicodeDecodeError) as e:
             raise BodyInvalid(f"body is not valid JSON: {e}") from None
+        except RecursionError:
+            raise BodyInvalid(TOO_DEEP) from None
         if not isinstance(entries, list):
             raise BodyInvalid("a bulk body must be a JSON array of reports (or NDJSON)")
     elif content_type in {"application/x-ndjson", "application/jsonl", "application/ndjson"}:
@@ -432,6 +473,8 @@ def read_bulk(body: bytes, content_type: str, *, max_reports: int) -> list[Any]:
             except (ValueError, UnicodeDecodeError) as e:
                 # Keep the index so the entry is reported as rejected, not silently skipped.
                 entries.append(_Unparsable(f"line {lineno} is not valid JSON: {e}"))
+            except RecursionError:
+                entries.append(_Unparsable(f"line {lineno}: {TOO_DEEP}"))
     else:
         raise UnsupportedMediaType(
             f"Content-Type {content_type or 'missing'} is not accepted: send application/json "
@@ -463,3 +506,5 @@ def read_json_object(body: bytes) -> Any:
         return json.loads(body)
     except (ValueError, UnicodeDecodeError) as e:
         raise BodyInvalid(f"body is not valid JSON: {e}") from None
+    except RecursionError:
+        raise BodyInvalid(TOO_DEEP) from None

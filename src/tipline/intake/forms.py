@@ -20,6 +20,9 @@ def _translated(template: str, params: Mapping[str, Any] | None) -> str:
     return text % params if params else text
 
 
+HONEYPOT = "website"
+
+
 class PublicReportForm(forms.Form):
     # No default: a pre-selected category would be sent by anyone who skips the question.
     category = forms.ChoiceField(
@@ -67,6 +70,19 @@ class PublicReportForm(forms.Form):
         ),
         required=True,
     )
+    # A trap for robots: people never see this field (hidden by the page's style, from
+    # assistive technology and from the keyboard); robots filling every field fill it in.
+    # Its label asks anyone who meets it anyway to leave it empty.
+    website = forms.CharField(
+        label=_("Leave this field empty"),
+        required=False,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "tabindex": "-1"}),
+    )
+
+    @property
+    def is_robot(self) -> bool:
+        """The trap field was filled in: what was sent is discarded, whatever it holds."""
+        return bool(self.data.get(HONEYPOT, "").strip())
 
     def clean(self) -> dict[str, Any]:
         super().clean()

@@ -7,6 +7,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from tipline.common.fields import EncryptedTextField
+
 from .choices import Channel, ReportState
 
 
@@ -65,11 +67,16 @@ class Report(models.Model):
     description = models.TextField(blank=True)
     excerpt = models.TextField(blank=True)
     occurred_at = models.DateTimeField(null=True, blank=True)
-    reporter_name = models.CharField(max_length=200, blank=True)
-    reporter_email = models.CharField(max_length=254, blank=True)
-    reporter_phone = models.CharField(max_length=40, blank=True)
+    # Reporters' personal data, encrypted at rest (TIPLINE_DATA_KEYS) and erased by
+    # retention; their country alone does not identify them and feeds statistics.
+    reporter_name = EncryptedTextField(blank=True)
+    reporter_email = EncryptedTextField(blank=True)
+    reporter_phone = EncryptedTextField(blank=True)
     reporter_country = models.CharField(max_length=2, blank=True)
-    payload = models.JSONField(help_text="The report as received, file bytes replaced by hashes")
+    payload = models.JSONField(
+        help_text="The report as received, file bytes replaced by hashes and the reporter's "
+        "contact details left out (they are in the encrypted fields)"
+    )
     payload_sha256 = models.CharField(max_length=64)
 
     # Where it is in the pipeline.

@@ -23,7 +23,7 @@ from django.db import connection, transaction
 
 from tipline.analyze.models import Observable
 from tipline.analyze.observables import extract
-from tipline.common.bulk import insert_rows
+from tipline.common.bulk import insert_rows, reset_sequences
 from tipline.crossref import core as crossref_core
 from tipline.crossref import services as crossref
 from tipline.crossref.models import Membership
@@ -250,18 +250,6 @@ class Corpus:
         )
 
 
-def _reset_sequences() -> None:
-    if connection.vendor != "postgresql":
-        return
-    with connection.cursor() as cursor:
-        for model in (Report, Item, MediaFile):
-            table = model._meta.db_table
-            cursor.execute(
-                f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "  # noqa: S608
-                f"(SELECT COALESCE(MAX(id), 1) FROM {table}))"
-            )
-
-
 def run(*, items: int, seed: int, batch: int, spread: float = 0.1) -> dict[str, Any]:
     setup_started = time.perf_counter()
     with multiprocessing.get_context("fork").Pool(2) as pool:
@@ -269,7 +257,7 @@ def run(*, items: int, seed: int, batch: int, spread: float = 0.1) -> dict[str, 
         for chunk in batched(generate(reports=items, seed=seed, spread=spread), SETUP_CHUNK):
             with transaction.atomic():
                 corpus.write(chunk, first_media_item=items + 1)
-    _reset_sequences()
+    reset_sequences(Report, Item, MediaFile)
     setup_s = time.perf_counter() - setup_started
 
     ids = list(range(1, items + 1))

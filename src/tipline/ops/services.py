@@ -1,16 +1,18 @@
-"""Operations' writes: worker heartbeats and the task queue's housekeeping."""
+"""Operations' writes: worker heartbeats, the task queue's housekeeping, daily jobs."""
 
 from __future__ import annotations
 
 import logging
 import os
 import socket
-from datetime import timedelta
+from datetime import date, timedelta
+from typing import Any
 
+from django.db.models import Q
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
-from .models import WorkerHeartbeat
+from .models import DailyRun, WorkerHeartbeat
 
 log = logging.getLogger(__name__)
 
@@ -57,3 +59,17 @@ def task_results_prune(*, older_than_s: float) -> int:
     cutoff = timezone.now() - timedelta(seconds=older_than_s)
     deleted, _ = DBTaskResult.objects.successful().filter(finished_at__lt=cutoff).delete()
     return deleted
+
+
+def daily_run_claim(*, name: str, day: date, worker_id: str) -> bool:
+    """Take the job `name` for `day`; True for exactly one caller per day."""
+    DailyRun.objects.get_or_create(name=name)
+    return bool(
+        DailyRun.objects.filter(name=name)
+        .filter(Q(day__isnull=True) | Q(day__lt=day))
+        .update(day=day, worker_id=worker_id[:64], started_at=timezone.now(), finished_at=None)
+    )
+
+
+def daily_run_finish(*, name: str, outcome: dict[str, Any]) -> None:
+    DailyRun.objects.filter(name=name).update(finished_at=timezone.now(), outcome=outcome)

@@ -9,14 +9,15 @@ import threading
 import time
 
 from django.conf import settings
-from django.db import close_old_connections, connection
+from django.db import close_old_connections, connection, transaction
+from django.utils import timezone
 from django_tasks_db.management.commands.db_worker import Worker
 
 from tipline.intake import services as intake_services
 from tipline.orient import tasks as orient_tasks
 from tipline.stats import tasks as stats_tasks
 
-from . import services
+from . import services, tasks
 
 log = logging.getLogger(__name__)
 
@@ -90,3 +91,16 @@ class PipelineWorker(Worker):
             services.task_results_prune(older_than_s=TASK_RESULT_RETENTION_S)
             orient_tasks.housekeeping()
             stats_tasks.housekeeping()  # queues a refresh of the statistics when stale
+            if settings.RETENTION_DAILY:
+                self.retention_daily()
+
+    def retention_daily(self) -> bool:
+        """Queue today's retention run if no worker has yet (one claim per UTC day, made
+        in the same transaction as the task, so the day is never claimed and lost)."""
+        with transaction.atomic():
+            claimed = services.daily_run_claim(
+                name=tasks.RETENTION_JOB, day=timezone.now().date(), worker_id=self.worker_id
+            )
+            if claimed:
+                tasks.retention_run.enqueue()
+        return claimed

@@ -395,6 +395,10 @@ def rules_from_yaml(text: str) -> list[Rule]:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         raise RuleError(f"The rules are not valid YAML: {exc}") from exc
+    except RecursionError:  # PyYAML reads nested collections by recursion
+        raise RuleError(
+            "The rules are not valid YAML: lists or mappings nested too deeply."
+        ) from None
     if data is None:
         return []
     if isinstance(data, Mapping):

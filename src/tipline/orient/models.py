@@ -132,7 +132,7 @@ class Routing(models.Model):
             # leading with is_current would tempt SQLite's planner to walk every current
             # routing instead (a million at a million items).
             models.Index(
-                fields=["item", "is_current", "priority", "hosting_country", "close_as"],
+                fields=["item", "is_current", "priority", "hosting_country", "close_as", "id"],
                 name="routing_item_current_idx",
             ),
             # Known content handled automatically today (the queue's header).

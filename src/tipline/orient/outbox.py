@@ -284,7 +284,7 @@ def _send_to_partner(
             acknowledges_jti=jti,
             now=now,
         )
-    except (ValueError, KeyError, TypeError, exchange.ExchangeError) as exc:
+    except (ValueError, KeyError, TypeError, RecursionError, exchange.ExchangeError) as exc:
         raise edges.DeliveryError(f"{dest.code} answered without a valid receipt: {exc}") from exc
     return {
         "state": DispatchState.ACKNOWLEDGED,
@@ -298,7 +298,7 @@ def _send_to_partner(
 def _answer_detail(body: bytes) -> str:
     try:
         return str(json.loads(body).get("detail", ""))[:500]
-    except (ValueError, AttributeError):
+    except (ValueError, AttributeError, RecursionError):  # a partner's answer is not ours
         return body[:200].decode("utf-8", "replace")
 
 

@@ -26,8 +26,10 @@ from tipline.harmonize.models import Item, MediaFile
 from tipline.intake import core, services
 from tipline.intake.choices import Channel
 from tipline.intake.models import Report, StageRun
-from tipline.ops import crossref_bench
+from tipline.ops import console_bench, crossref_bench, scale
 from tipline.ops.worker import PipelineWorker
+from tipline.stats import selectors as stats_selectors
+from tipline.stats import services as stats_services
 
 CITIES = ["Lyon", "Lille", "Nantes", "Metz", "Brest", "Dijon", "Rouen", "Nice"]
 WORDS = ["new", "in", "town", "sweet", "discreet", "available", "call", "now", "young", "hotel"]
@@ -86,6 +88,26 @@ class Command(BaseCommand):
             help="share of the stream over which one network's ads arrive (1: all of it)",
         )
         xref.add_argument("--json", action="store_true", help="print JSON (the default)")
+        console = sub.add_parser(
+            "console", help="the console's queue and item pages over a year of generated work"
+        )
+        console.add_argument("--items", type=int, default=100_000)
+        console.add_argument("--seed", type=int, default=1)
+        console.add_argument(
+            "--requests", type=int, default=200, help="timed requests of each page kind"
+        )
+        console.add_argument(
+            "--waiting-share", type=float, default=0.05, help="share of items in the queue"
+        )
+        console.add_argument("--json", action="store_true", help="print JSON (the default)")
+        stats = sub.add_parser(
+            "stats", help="every dashboard figure for one year of generated work"
+        )
+        stats.add_argument("--items", type=int, default=100_000)
+        stats.add_argument("--seed", type=int, default=1)
+        stats.add_argument("--year", type=int, default=2025)
+        stats.add_argument("--repeat", type=int, default=5, help="timed dashboard computations")
+        stats.add_argument("--json", action="store_true", help="print JSON (the default)")
         pdq = sub.add_parser("pdq", help="the PDQ index against a brute-force scan, in memory")
         pdq.add_argument("--bank", type=int, default=1_000_000)
         pdq.add_argument("--queries", type=int, default=1000)
@@ -191,6 +213,44 @@ class Command(BaseCommand):
         """Generated reports written as Analyze leaves them (not timed), then only the
         cross-reference stage, timed, scored against the generator's ground truth."""
         return crossref_bench.run(items=items, seed=seed, batch=batch, spread=spread)
+
+    def bench_console(
+        self, *, items: int, seed: int, requests: int, waiting_share: float, **_: Any
+    ) -> dict[str, Any]:
+        """A year of generated work (`tipline.ops.scale.fill`, not timed), then server-side
+        GETs of the queue (each filter) and of item pages, timed around the test client."""
+        return console_bench.run(
+            items=items, seed=seed, requests=requests, waiting_share=waiting_share
+        )
+
+    def bench_stats(
+        self, *, items: int, seed: int, year: int, repeat: int, **_: Any
+    ) -> dict[str, Any]:
+        """A year of generated work (`tipline.ops.scale.fill`, not timed); the summary
+        tables built from it from empty (`refresh_s`, what the workers' refresh does once);
+        then every dashboard figure for the year, computed afresh from the summaries each
+        time with nothing cached (`dashboard_s`, the median of `repeat`)."""
+        filled = scale.fill(items=items, seed=seed, year=year)
+        started = time.perf_counter()
+        stats_services.summaries_refresh(full=True)
+        refresh_s = time.perf_counter() - started
+        times = []
+        for _run in range(max(1, repeat)):
+            started = time.perf_counter()
+            figures = stats_selectors.dashboard(year=year)
+            times.append(time.perf_counter() - started)
+        if not figures:
+            raise RuntimeError("the dashboard computed nothing")
+        times.sort()
+        return {
+            "items": items,
+            "year": year,
+            "fill_s": round(float(filled.get("seconds", 0.0)), 1),
+            "refresh_s": round(refresh_s, 2),
+            "dashboard_s": round(times[len(times) // 2], 3),
+            "dashboard_max_s": round(times[-1], 3),
+            "repeat": len(times),
+        }
 
     def bench_pdq(self, *, bank: int, queries: int, seed: int, **_: Any) -> dict[str, Any]:
         """Bank and queries generated in memory; the database is not involved."""

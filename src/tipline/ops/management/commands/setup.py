@@ -1,7 +1,9 @@
 from __future__ import annotations
 
+import os
 from typing import Any
 
+from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
@@ -21,6 +23,20 @@ class Command(BaseCommand):
         keys.instance_keys_ensure()  # the partner exchange's keys, made on first run
         created = console_services.first_analyst_create()
         self.stdout.write("Database ready; reference data loaded.")
+        kept = [
+            name
+            for name, env in (
+                ("secret_key", "TIPLINE_SECRET_KEY"),
+                ("data_key", "TIPLINE_DATA_KEYS"),
+            )
+            if not os.environ.get(env)
+        ]
+        if settings.LOCAL_ONLY and kept:
+            files = ", ".join(str(settings.DATA_DIR / name) for name in kept)
+            self.stdout.write(
+                f"Local install: secrets kept in {files} (a deployment takes them from "
+                "TIPLINE_SECRET_KEY and TIPLINE_DATA_KEYS; see docs/deployment.md)."
+            )
         if created:
             user, password = created
             self.stdout.write(
