@@ -53,6 +53,10 @@ def pipeline_tasks():  # type: ignore[no-untyped-def]
     return DBTaskResult.objects.filter(task_path="tipline.intake.tasks.process_reports")
 
 
+def all_tasks_done() -> bool:
+    return not pipeline_tasks().exclude(status__in=["SUCCESSFUL", "FAILED"]).exists()
+
+
 def all_oriented() -> bool:
     return not Report.objects.exclude(state=ReportState.ORIENTED).exists()
 
@@ -80,6 +84,8 @@ def test_a_worker_killed_mid_stage_loses_nothing_and_duplicates_nothing(
     wait_for(all_oriented, 60, "every report to be oriented after the kill")
     assert_consistent()
     assert StageRun.objects.filter(report_id__in=ids).count() == len(ids) * len(pipeline.STAGES)
+    # The task is marked done in its own write just after its last stage commits.
+    wait_for(all_tasks_done, 30, "the task to be marked done")
     [task] = pipeline_tasks()
     assert task.status == "SUCCESSFUL"
     assert task.worker_ids == ["first", "second"]
@@ -108,6 +114,7 @@ def test_two_workers_process_every_report_exactly_once(processes, tmp_path: Path
     assert Item.objects.count() == 5
     assert set(Item.objects.values_list("report_count", flat=True)) == {40}
     assert ReportItem.objects.count() == 200
+    wait_for(all_tasks_done, 30, "every task to be marked done")
     tasks = list(pipeline_tasks())
     assert len(tasks) == 40
     assert [t.id for t in tasks if t.status != "SUCCESSFUL"] == []
