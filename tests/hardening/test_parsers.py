@@ -31,7 +31,14 @@ from tipline.orient import core as orient
 from tipline.orient.exchange import ExchangeError, check_public_jwks
 from tipline.orient.exports import check_manifest, manifest
 
-MANY = settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+# Derandomized: CI runs the same examples every time (a random run found the "\r." case
+# below, now a fixed test).
+MANY = settings(
+    max_examples=400,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.too_slow],
+)
 
 texts = st.text(max_size=300)
 json_values = st.recursive(
@@ -388,3 +395,10 @@ def test_audit_filters_are_read_or_refused_with_a_reason(params: dict[str, str])
         audit_views._cursor(query, "after")
     except audit_views.BadFilter as e:
         assert str(e)
+
+
+@pytest.mark.parametrize("kind", [crossref.HOSTED_ON, "shared_email", "shared_domain"])
+def test_trailing_dots_and_spaces_in_any_order_normalize_once(kind: str) -> None:
+    once = crossref.normalized_value(kind, "0\r.")
+    assert once == "0" and crossref.normalized_value(kind, once) == once
+    assert crossref.normalized_value(kind, "Ads.Example. .") == "ads.example"

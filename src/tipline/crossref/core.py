@@ -117,7 +117,11 @@ def normalized_value(kind: str, value: str) -> str:
     """A value as it is compared: e-mails, domains and handles are case-insensitive."""
     value = value.strip()
     if kind in (LinkKind.SHARED_EMAIL, LinkKind.SHARED_DOMAIN, LinkKind.SHARED_HANDLE, HOSTED_ON):
-        return value.casefold().rstrip(".")
+        value = value.casefold()
+        # Trailing dots and spaces in any order ("a.example\r."): strip until stable, so
+        # that a normalized value normalizes to itself.
+        while (trimmed := value.rstrip(".").strip()) != value:
+            value = trimmed
     return value
 
 
