@@ -402,3 +402,14 @@ def test_trailing_dots_and_spaces_in_any_order_normalize_once(kind: str) -> None
     once = crossref.normalized_value(kind, "0\r.")
     assert once == "0" and crossref.normalized_value(kind, once) == once
     assert crossref.normalized_value(kind, "Ads.Example. .") == "ads.example"
+
+
+def test_an_occurrence_time_with_any_offset_is_kept_in_utc() -> None:
+    from tipline.intake import core as intake_core
+
+    draft = intake_core.parse_report(
+        {"urls": ["https://tz.example/1"], "occurred_at": "0076-03-14T17:55:37+16:05"},
+        max_media_bytes=1,
+    )
+    assert draft.report.occurred_at is not None
+    assert draft.report.occurred_at.isoformat() == "0076-03-14T01:50:37+00:00"

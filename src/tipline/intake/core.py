@@ -199,9 +199,15 @@ class ReportIn(BaseModel):
     @field_validator("occurred_at")
     @classmethod
     def _occurred_at(cls, v: datetime | None) -> datetime | None:
-        if v is not None and v.tzinfo is None:
-            v = v.replace(tzinfo=UTC)
-        return v
+        if v is None:
+            return v
+        if v.tzinfo is None:
+            return v.replace(tzinfo=UTC)
+        # Stored in UTC: PostgreSQL refuses offsets beyond ±15:59 that Python accepts.
+        try:
+            return v.astimezone(UTC)
+        except OverflowError as exc:
+            raise ValueError("a date before year 1 or after year 9999 once in UTC") from exc
 
 
 @dataclass(frozen=True)
