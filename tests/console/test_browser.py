@@ -8,18 +8,14 @@ from __future__ import annotations
 import base64
 import os
 import shutil
-import signal
-import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 from django_otp.oath import TOTP
 
-from ..conftest import start_tipline, wait_for
-from ..ops.test_serve import free_port, tipline
+from ..ops.test_serve import instance_env, serving, tipline
 
 pytestmark = pytest.mark.slow
 
@@ -39,33 +35,12 @@ CSP_VIOLATIONS: list[str] = []  # every page runs under the strict policy: none 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
     root = tmp_path_factory.mktemp("console")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TIPLINE_")}
-    env.update(
-        TIPLINE_DATA_DIR=str(root),
-        TIPLINE_ANALYZE_NETWORK="off",  # no test reaches the internet
-        TIPLINE_WORKER_POLL_S="0.2",
-    )
+    env = instance_env(root)
     out = tipline("setup", env=env)
     password = out.split("password:")[1].split()[0]
-    port = free_port()
-    process = start_tipline("serve", "--port", str(port), env=env, log=root / "serve.log")
-    base = f"http://127.0.0.1:{port}"
-
-    def up() -> bool:
-        try:
-            return bool(httpx.get(f"{base}/healthz").json()["workers"]["alive"] >= 1)
-        except (httpx.HTTPError, ValueError, KeyError):
-            return False
-
-    wait_for(up, 60, "the server")
-    ENV.update(env)
-    yield base, password
-    process.send_signal(signal.SIGTERM)
-    try:
-        process.wait(30)
-    except subprocess.TimeoutExpired:  # pragma: no cover
-        process.kill()
-    assert "Traceback" not in (root / "serve.log").read_text()
+    with serving(env, root) as base:
+        ENV.update(env)
+        yield base, password
 
 
 @pytest.fixture(scope="module")

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import io
 import os
-import signal
-import subprocess
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -18,9 +16,8 @@ import httpx
 import pytest
 from PIL import Image
 
-from ..conftest import start_tipline, wait_for
 from ..console.test_browser import browser, sign_in  # noqa: F401 - the browser fixture
-from ..ops.test_serve import free_port, tipline
+from ..ops.test_serve import instance_env, serving, tipline
 
 pytestmark = pytest.mark.slow
 
@@ -40,30 +37,11 @@ PHONE = "01 99 00 12 34"
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
     root = tmp_path_factory.mktemp("xss")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TIPLINE_")}
-    env.update(
-        TIPLINE_DATA_DIR=str(root), TIPLINE_ANALYZE_NETWORK="off", TIPLINE_WORKER_POLL_S="0.2"
-    )
+    env = instance_env(root)
     password = tipline("setup", env=env).split("password:")[1].split()[0]
     token = tipline("providers", "add", "Example Platform", env=env).splitlines()[-1]
-    port = free_port()
-    process = start_tipline("serve", "--port", str(port), env=env, log=root / "serve.log")
-    base = f"http://127.0.0.1:{port}"
-
-    def up() -> bool:
-        try:
-            return bool(httpx.get(f"{base}/healthz").json()["workers"]["alive"] >= 1)
-        except (httpx.HTTPError, ValueError, KeyError):
-            return False
-
-    wait_for(up, 60, "the server")
-    yield {"base": base, "password": password, "token": token}
-    process.send_signal(signal.SIGTERM)
-    try:
-        process.wait(30)
-    except subprocess.TimeoutExpired:  # pragma: no cover
-        process.kill()
-    assert "Traceback" not in (root / "serve.log").read_text()
+    with serving(env, root) as base:
+        yield {"base": base, "password": password, "token": token}
 
 
 def png() -> bytes:

@@ -8,6 +8,8 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -41,6 +43,42 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def instance_env(root: Path) -> dict[str, str]:
+    """A new instance's environment: its own SQLite data dir under `root`, none of this
+    test run's TIPLINE_* settings, and no lookup that would reach the internet."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TIPLINE_")}
+    env.update(
+        TIPLINE_DATA_DIR=str(root), TIPLINE_ANALYZE_NETWORK="off", TIPLINE_WORKER_POLL_S="0.2"
+    )
+    return env
+
+
+@contextmanager
+def serving(env: dict[str, str], root: Path) -> Iterator[str]:
+    """`tipline serve` on a free port, with a worker alive, until the block ends (its base
+    URL is yielded); stopped with SIGTERM, and its log must hold no traceback."""
+    port = free_port()
+    process = start_tipline("serve", "--port", str(port), env=env, log=root / "serve.log")
+    base = f"http://127.0.0.1:{port}"
+
+    def up() -> bool:
+        try:
+            return bool(httpx.get(f"{base}/healthz").json()["workers"]["alive"] >= 1)
+        except (httpx.HTTPError, ValueError, KeyError):
+            return False
+
+    try:
+        wait_for(up, 60, "the server")
+        yield base
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(30)
+        except subprocess.TimeoutExpired:  # pragma: no cover
+            process.kill()
+    assert "Traceback" not in (root / "serve.log").read_text()
+
+
 def children_of(pid: int) -> list[int]:
     """Live processes started with --parent-pid pid (the embedded workers)."""
     found = []
@@ -56,11 +94,7 @@ def children_of(pid: int) -> list[int]:
 
 @pytest.fixture
 def fresh_env(tmp_path: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TIPLINE_")}
-    env["TIPLINE_DATA_DIR"] = str(tmp_path / "var")
-    env["TIPLINE_WORKER_POLL_S"] = "0.2"
-    env["TIPLINE_ANALYZE_NETWORK"] = "off"  # no test reaches the internet
-    return env
+    return instance_env(tmp_path / "var")
 
 
 def test_setup_prints_the_first_analyst_login_once(fresh_env: dict[str, str]) -> None:

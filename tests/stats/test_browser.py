@@ -5,18 +5,15 @@ Screenshots are saved under docs/screenshots/."""
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import sys
 import textwrap
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 
-from ..conftest import start_tipline, wait_for
-from ..ops.test_serve import free_port, tipline
+from ..ops.test_serve import instance_env, serving, tipline
 
 pytestmark = pytest.mark.slow
 
@@ -49,36 +46,14 @@ SEED = textwrap.dedent(
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
     root = tmp_path_factory.mktemp("stats")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TIPLINE_")}
-    env.update(
-        TIPLINE_DATA_DIR=str(root),
-        TIPLINE_ANALYZE_NETWORK="off",  # no test reaches the internet
-        TIPLINE_WORKER_POLL_S="0.2",
-        DJANGO_SETTINGS_MODULE="tipline.settings",
-    )
+    env = instance_env(root) | {"DJANGO_SETTINGS_MODULE": "tipline.settings"}
     tipline("setup", env=env)
     out = tipline("staff", "add", "sup", "--role", "supervisor", env=env)
     password = out.split("password: ")[1].split()[0]
     subprocess.run([sys.executable, "-c", SEED], env=env, check=True, timeout=600)
     tipline("stats", "refresh", "--full", env=env)
-    port = free_port()
-    process = start_tipline("serve", "--port", str(port), env=env, log=root / "serve.log")
-    base = f"http://127.0.0.1:{port}"
-
-    def up() -> bool:
-        try:
-            return httpx.get(f"{base}/healthz").status_code == 200
-        except httpx.HTTPError:
-            return False
-
-    wait_for(up, 60, "the server")
-    yield base, password
-    process.send_signal(signal.SIGTERM)
-    try:
-        process.wait(30)
-    except subprocess.TimeoutExpired:  # pragma: no cover
-        process.kill()
-    assert "Traceback" not in (root / "serve.log").read_text()
+    with serving(env, root) as base:
+        yield base, password
 
 
 def test_a_supervisor_reads_the_dashboard_and_the_annual_report(
