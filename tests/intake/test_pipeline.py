@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
 from tipline.common import pipeline
-from tipline.intake import services
-from tipline.intake.choices import ReportState
+from tipline.intake import core, services
+from tipline.intake.choices import Channel, ReportState
 from tipline.intake.models import Report, StageRun
 from tipline.ops import services as ops_services
 from tipline.ops.models import WorkerHeartbeat
@@ -38,6 +39,17 @@ class Flaky:
         if self.failures and (self.only is None or self.only & set(report_ids)):
             self.failures -= 1 if self.only is None or len(report_ids) == 1 else 0
             raise RuntimeError("partner directory unreachable")
+
+
+@pytest.fixture
+def replace_step(monkeypatch):  # type: ignore[no-untyped-def]
+    """Put `step(report_ids)` in place of a stage's step, with no prepare phase."""
+
+    def replace(stage: str, step: Callable[[Sequence[int]], None]) -> None:
+        monkeypatch.setitem(pipeline._steps, stage, lambda ids, _prepared: step(ids))
+        monkeypatch.delitem(pipeline._prepares, stage, raising=False)
+
+    return replace
 
 
 def test_a_report_goes_through_every_state_in_order(run_tasks) -> None:
@@ -67,11 +79,11 @@ def test_running_a_task_twice_duplicates_nothing(run_tasks) -> None:
 
 
 def test_a_failing_stage_is_retried_with_backoff_then_succeeds(
-    run_tasks, monkeypatch, settings
+    run_tasks, monkeypatch, settings, replace_step
 ) -> None:
     settings.PIPELINE_RETRY_BASE_S = 0
     flaky = Flaky(failures=2)
-    monkeypatch.setitem(pipeline._steps, "analyze", flaky)
+    replace_step("analyze", flaky)
     [rid] = receive()
     run_tasks()
     report = Report.objects.get(id=rid)
@@ -82,9 +94,9 @@ def test_a_failing_stage_is_retried_with_backoff_then_succeeds(
     assert StageRun.objects.filter(report_id=rid, stage="harmonize").count() == 1
 
 
-def test_a_retry_waits_for_its_backoff(monkeypatch, settings, run_tasks) -> None:
+def test_a_retry_waits_for_its_backoff(monkeypatch, settings, run_tasks, replace_step) -> None:
     settings.PIPELINE_RETRY_BASE_S = 60
-    monkeypatch.setitem(pipeline._steps, "analyze", Flaky(failures=1))
+    replace_step("analyze", Flaky(failures=1))
     [rid] = receive()
     run_tasks()  # the retry is not due yet, so it is not run
     report = Report.objects.get(id=rid)
@@ -103,11 +115,11 @@ def test_backoff_doubles_up_to_a_cap(attempt: int, expected: float) -> None:
 
 
 def test_a_report_that_keeps_failing_is_marked_failed_with_its_error(
-    monkeypatch, settings, run_tasks
+    monkeypatch, settings, run_tasks, replace_step
 ) -> None:
     settings.PIPELINE_RETRY_BASE_S = 0
     settings.PIPELINE_MAX_ATTEMPTS = 3
-    monkeypatch.setitem(pipeline._steps, "crossref", Flaky(failures=99))
+    replace_step("crossref", Flaky(failures=99))
     [rid] = receive()
     run_tasks()
     report = Report.objects.get(id=rid)
@@ -119,20 +131,22 @@ def test_a_report_that_keeps_failing_is_marked_failed_with_its_error(
 
 
 def test_one_bad_report_does_not_hold_back_the_others_in_its_batch(
-    monkeypatch, settings, run_tasks
+    monkeypatch, settings, run_tasks, replace_step
 ) -> None:
     settings.PIPELINE_RETRY_BASE_S = 0
     settings.PIPELINE_MAX_ATTEMPTS = 2
     ids = receive(5)
     bad = ids[2]
-    monkeypatch.setitem(pipeline._steps, "analyze", Flaky(failures=99, only={bad}))
+    replace_step("analyze", Flaky(failures=99, only={bad}))
     run_tasks()
     states = dict(Report.objects.values_list("id", "state"))
     assert states.pop(bad) == ReportState.FAILED
     assert set(states.values()) == {ReportState.ORIENTED}
 
 
-def test_a_stage_that_fails_leaves_none_of_its_writes(monkeypatch, settings, run_tasks) -> None:
+def test_a_stage_that_fails_leaves_none_of_its_writes(
+    monkeypatch, settings, run_tasks, replace_step
+) -> None:
     settings.PIPELINE_RETRY_BASE_S = 60
 
     def writes_then_fails(report_ids: Sequence[int]) -> None:
@@ -141,7 +155,7 @@ def test_a_stage_that_fails_leaves_none_of_its_writes(monkeypatch, settings, run
         )
         raise RuntimeError("crash after a write")
 
-    monkeypatch.setitem(pipeline._steps, "harmonize", writes_then_fails)
+    replace_step("harmonize", writes_then_fails)
     [rid] = receive()
     run_tasks()
     assert not WorkerHeartbeat.objects.filter(worker_id="half-done").exists()
@@ -149,11 +163,11 @@ def test_a_stage_that_fails_leaves_none_of_its_writes(monkeypatch, settings, run
 
 
 def test_a_failed_report_can_be_retried_from_where_it_stopped(
-    monkeypatch, settings, run_tasks
+    monkeypatch, settings, run_tasks, replace_step
 ) -> None:
     settings.PIPELINE_RETRY_BASE_S = 0
     settings.PIPELINE_MAX_ATTEMPTS = 1
-    monkeypatch.setitem(pipeline._steps, "orient", Flaky(failures=1))
+    replace_step("orient", Flaky(failures=1))
     [rid] = receive()
     run_tasks()
     assert state(rid) == ReportState.FAILED
@@ -200,3 +214,79 @@ def test_a_stored_report_cannot_be_edited() -> None:
     report.refresh_from_db()
     report.state = ReportState.FAILED
     report.save(update_fields=["state"])  # processing state may change
+
+
+def test_prepare_phases_run_outside_the_transaction_and_their_results_are_used(
+    monkeypatch, run_tasks
+) -> None:
+    """Harmonize and analyze scan texts and fingerprint files before their transaction,
+    so a second worker can compute while another writes; the step uses that work."""
+    from django.db import connection
+
+    from tipline.analyze import services as analyze
+    from tipline.analyze.models import IndicatorHit, Observable
+    from tipline.harmonize import services as harmonize
+    from tipline.harmonize.models import Harmonization
+
+    prepared: dict[str, bool] = {}
+    test_depth = len(connection.atomic_blocks)  # this test's own transaction
+
+    def outside_transaction() -> bool:
+        return len(connection.atomic_blocks) == test_depth
+
+    def outside(stage: str, prepare: Callable[[Sequence[int]], Any]) -> Any:
+        def run(report_ids: Sequence[int]) -> Any:
+            prepared[stage] = outside_transaction()
+            return prepare(report_ids)
+
+        return run
+
+    monkeypatch.setitem(pipeline._prepares, "harmonize", outside("h", harmonize.reports_prepare))
+    monkeypatch.setitem(pipeline._prepares, "analyze", outside("a", analyze.reports_scan))
+    scanned_inside: list[Sequence[int]] = []
+    real_scan = analyze.reports_scan
+    monkeypatch.setattr(
+        analyze, "reports_scan", lambda ids: scanned_inside.append(ids) or real_scan(ids)
+    )
+    real_detect = harmonize.detect_language
+
+    def detect(text: str) -> tuple[str, float]:
+        assert outside_transaction(), "language detected inside the stage's transaction"
+        return real_detect(text)
+
+    monkeypatch.setattr(harmonize, "detect_language", detect)
+    draft = core.parse_report(
+        {
+            "urls": ["https://ads.example/lyon/1"],
+            "excerpt": "Nouvelle en ville, appelle le 01 99 00 12 34, le patron a mon passeport",
+        },
+        max_media_bytes=1024,
+    )
+    [outcome] = services.reports_receive(drafts=[(0, draft)], channel=Channel.PUBLIC)
+    rid = outcome.report_id
+    run_tasks()
+    assert state(rid) == ReportState.ORIENTED
+    assert prepared == {"h": True, "a": True}
+    assert scanned_inside == []  # the step took the prepared scan
+    assert Harmonization.objects.get(report_id=rid).language == "fr"
+    assert Observable.objects.filter(report_id=rid, type="phone").exists()
+    assert IndicatorHit.objects.filter(report_id=rid).exists()
+
+
+def test_a_prepare_phase_that_fails_is_retried_like_the_stage(
+    monkeypatch, settings, run_tasks
+) -> None:
+    settings.PIPELINE_RETRY_BASE_S = 60
+    calls: list[Sequence[int]] = []
+
+    def failing(report_ids: Sequence[int]) -> Any:
+        calls.append(report_ids)
+        raise OSError("evidence store unreadable")
+
+    monkeypatch.setitem(pipeline._prepares, "harmonize", failing)
+    [rid] = receive()
+    run_tasks()
+    assert calls
+    report = Report.objects.get(id=rid)
+    assert report.state == ReportState.RECEIVED and report.attempts == 1
+    assert "evidence store unreadable" in report.last_error

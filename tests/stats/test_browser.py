@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from ..ops.test_serve import instance_env, serving, tipline
+from ..processes import instance_env, serving, tipline
 
 pytestmark = pytest.mark.slow
 

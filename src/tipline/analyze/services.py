@@ -4,7 +4,8 @@ queuing the capture and hosting jobs that reach the outside world."""
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 from django.conf import settings
@@ -15,7 +16,7 @@ from tipline.common.bulk import insert_rows
 from tipline.harmonize.models import Harmonization, Item, ReportItem
 from tipline.intake.models import Report
 
-from .indicators import find_indicators, priority, risk
+from .indicators import Hit, find_indicators, priority, risk
 from .matching import items_match_banks
 from .models import Analysis, Capture, HostingLookup, IndicatorHit, Observable
 from .observables import extract
@@ -24,18 +25,59 @@ from .tasks import capture_items, hosts_look_up
 TEXT_FIELDS = ("excerpt", "description")
 
 
-def reports_analyze(report_ids: Sequence[int]) -> None:
-    """The analyze step of the pipeline, run inside the runner's transaction.
+@dataclass
+class Scan:
+    """What a report's own text holds: observables and indicator hits, as rows to insert,
+    and the problems met finding them."""
+
+    observables: list[tuple[int, str, str, str, int, int]] = field(default_factory=list)
+    hits: list[tuple[int, str, str, int, int, int]] = field(default_factory=list)
+    found: list[Hit] = field(default_factory=list)
+    problems: list[dict[str, str]] = field(default_factory=list)
+
+
+def reports_scan(report_ids: Sequence[int]) -> dict[int, Scan]:
+    """Scan the reports' texts: no write, and nothing another stage changes, so the
+    pipeline runs it before the stage's transaction (`pipeline.Prepare`)."""
+    reports = Report.objects.filter(id__in=report_ids).only("id", "urls", "excerpt", "description")
+    return {report.pk: _scan(report) for report in reports}
+
+
+def _scan(report: Report) -> Scan:
+    scan = Scan()
+    texts = {f: getattr(report, f) for f in TEXT_FIELDS}
+    texts["urls"] = "\n".join(report.urls)
+    try:
+        for name, text in texts.items():
+            scan.observables.extend(
+                (report.pk, name, o.type, o.value[:2048], o.start, o.end)
+                for o in extract(text, region=settings.COUNTRY)
+            )
+    except Exception as e:  # a bad text must not stop the pipeline
+        scan.problems.append(_problem("observables", e))
+    try:
+        for name in TEXT_FIELDS:
+            for hit in find_indicators(texts[name]):
+                scan.found.append(hit)
+                scan.hits.append((report.pk, name, hit.code, hit.start, hit.end, hit.weight))
+    except Exception as e:
+        scan.problems.append(_problem("indicators", e))
+    return scan
+
+
+def reports_analyze(report_ids: Sequence[int], scans: Mapping[int, Scan] | None = None) -> None:
+    """The analyze step of the pipeline, run inside the runner's transaction, with the
+    reports' scans when the pipeline made them beforehand (`reports_scan`).
 
     Each step that fails marks the report's analysis partial with the reason; the
     report still moves on. Page captures and hosting lookups are queued as their own
     jobs: they wait on the outside world, the pipeline does not.
     """
-    reports = list(
-        Report.objects.filter(id__in=report_ids)
-        .only("id", "urls", "excerpt", "description")
-        .order_by("id")
-    )
+    scans = dict(scans or {})
+    missing = [rid for rid in report_ids if rid not in scans]
+    if missing:
+        scans.update(reports_scan(missing))
+    reports = sorted(rid for rid in report_ids if rid in scans)
     themes = dict(
         Harmonization.objects.filter(report_id__in=report_ids).values_list("report_id", "theme")
     )
@@ -43,28 +85,14 @@ def reports_analyze(report_ids: Sequence[int]) -> None:
     observables: list[tuple[int, str, str, str, int, int]] = []
     hits: list[tuple[int, str, str, int, int, int]] = []
     scores: dict[int, tuple[int, str]] = {}
-    for report in reports:
-        texts = {f: getattr(report, f) for f in TEXT_FIELDS}
-        texts["urls"] = "\n".join(report.urls)
-        try:
-            for field, text in texts.items():
-                observables.extend(
-                    (report.pk, field, o.type, o.value[:2048], o.start, o.end)
-                    for o in extract(text, region=settings.COUNTRY)
-                )
-        except Exception as e:  # a bad text must not stop the pipeline
-            problems[report.pk].append(_problem("observables", e))
-        found = []
-        try:
-            for field in TEXT_FIELDS:
-                for hit in find_indicators(texts[field]):
-                    found.append(hit)
-                    hits.append((report.pk, field, hit.code, hit.start, hit.end, hit.weight))
-        except Exception as e:
-            problems[report.pk].append(_problem("indicators", e))
-        theme = themes.get(report.pk, "other")
-        score = risk(found, theme=theme)
-        scores[report.pk] = (score, priority(found, theme=theme, risk=score))
+    for rid in reports:
+        scan = scans[rid]
+        observables.extend(scan.observables)
+        hits.extend(scan.hits)
+        problems[rid].extend(scan.problems)
+        theme = themes.get(rid, "other")
+        score = risk(scan.found, theme=theme)
+        scores[rid] = (score, priority(scan.found, theme=theme, risk=score))
 
     item_ids = list(
         ReportItem.objects.filter(report_id__in=report_ids).values_list("item_id", flat=True)
@@ -74,15 +102,15 @@ def reports_analyze(report_ids: Sequence[int]) -> None:
         with transaction.atomic():
             items_match_banks(item_ids=item_ids)
     except Exception as e:
-        for report in reports:
-            problems[report.pk].append(_problem("hash banks", e))
+        for rid in reports:
+            problems[rid].append(_problem("hash banks", e))
     now = timezone.now()
     insert_rows(Observable, ("report", "field", "type", "value", "start", "end"), observables)
     insert_rows(IndicatorHit, ("report", "field", "code", "start", "end", "weight"), hits)
     insert_rows(
         Analysis,
         ("report", "risk", "priority", "partial", "problems", "analyzed_at"),
-        [(r.pk, *scores[r.pk], bool(problems[r.pk]), problems[r.pk], now) for r in reports],
+        [(r, *scores[r], bool(problems[r]), problems[r], now) for r in reports],
     )
     _queue_outside_jobs(item_ids)
 

@@ -34,13 +34,21 @@ ACTIVE_STATES = tuple(s.from_state for s in STAGES)
 # A step takes report ids that are all in the stage's from_state and does the stage's
 # work for them inside the caller's transaction. It must be idempotent.
 Step = Callable[[Sequence[int]], None]
+# A stage may split off work that reads only what no stage changes (a report's own text
+# and files) and writes nothing that matters if the stage is not done: `prepare` runs it
+# before the transaction, so that on SQLite, where one writer holds the database at a
+# time, a second worker computes while the first writes. Its result is handed to the
+# stage's step, which must work for any report ids, prepared or not.
+Prepare = Callable[[Sequence[int]], Any]
+PreparedStep = Callable[[Sequence[int], Any], None]
 # Facts a stage contributes to a report's API view, keyed by report id.
 FactsProvider = Callable[[Sequence[int]], Mapping[int, Mapping[str, Any]]]
 
 # Queues processing of report ids after delay_s seconds; returns the task's id.
 Enqueue = Callable[[list[int], float], str]
 
-_steps: dict[str, Step] = {}
+_steps: dict[str, PreparedStep] = {}
+_prepares: dict[str, Prepare] = {}
 _facts: list[FactsProvider] = []
 _enqueue: list[Enqueue] = []
 
@@ -59,14 +67,27 @@ def enqueue(report_ids: list[int], delay_s: float = 0.0) -> str:
 def register_step(stage: str, step: Step) -> None:
     if stage not in {s.name for s in STAGES}:
         raise ValueError(f"unknown stage {stage!r}")
+    _steps[stage] = lambda report_ids, _prepared: step(report_ids)
+    _prepares.pop(stage, None)
+
+
+def register_prepared_step(stage: str, prepare: Prepare, step: PreparedStep) -> None:
+    """A step in two phases: `prepare(ids)` outside the transaction, then
+    `step(ids, prepared)` inside it (see Prepare)."""
+    register_step(stage, lambda report_ids: step(report_ids, None))
     _steps[stage] = step
+    _prepares[stage] = prepare
 
 
-def step_for(stage: str) -> Step:
+def step_for(stage: str) -> PreparedStep:
     try:
         return _steps[stage]
     except KeyError:
         raise LookupError(f"no step registered for stage {stage!r}") from None
+
+
+def prepare_for(stage: str) -> Prepare | None:
+    return _prepares.get(stage)
 
 
 def register_facts(provider: FactsProvider) -> None:

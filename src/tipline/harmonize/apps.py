@@ -11,5 +11,7 @@ class HarmonizeConfig(AppConfig):
 
         from . import selectors, services
 
-        pipeline.register_step("harmonize", services.reports_harmonize)
+        pipeline.register_prepared_step(
+            "harmonize", services.reports_prepare, services.reports_harmonize
+        )
         pipeline.register_facts(selectors.report_facts)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 
 from django.db import transaction
@@ -27,13 +27,34 @@ from .taxonomy import (
 )
 
 
-def reports_harmonize(report_ids: Sequence[int]) -> None:
-    """The harmonize step of the pipeline, run inside the runner's transaction.
+def reports_prepare(report_ids: Sequence[int]) -> dict[int, tuple[str, float]]:
+    """What harmonize can do before its transaction (`pipeline.Prepare`): fingerprint the
+    reports' new files (their rows are facts about the files, right whatever becomes of
+    the reports) and detect each report's language. Returns the languages."""
+    media_files_ensure(
+        sha256s=set(
+            ReportMedia.objects.filter(report_id__in=report_ids).values_list("sha256", flat=True)
+        )
+    )
+    return {
+        rid: detect_language(excerpt or description)
+        for rid, excerpt, description in Report.objects.filter(id__in=report_ids).values_list(
+            "id", "excerpt", "description"
+        )
+    }
+
+
+def reports_harmonize(
+    report_ids: Sequence[int], languages: Mapping[int, tuple[str, float]] | None = None
+) -> None:
+    """The harmonize step of the pipeline, run inside the runner's transaction, with the
+    reports' languages when the pipeline detected them beforehand (`reports_prepare`).
 
     Each report gets its items (created or counted), its theme and its language; a report
     pointing at an item analysts already assessed inherits the assessment unless it brings
     new media or text, which reopens the item.
     """
+    languages = languages or {}
     reports = list(
         Report.objects.filter(id__in=report_ids)
         .only(
@@ -66,7 +87,9 @@ def reports_harmonize(report_ids: Sequence[int]) -> None:
         media = media_by_report.get(report.pk, [])
         refs, problems = core.items_for(urls=report.urls, media=media, excerpt=report.excerpt)
         mapped = map_category(report.category, provider_labels=labels.get(report.provider_id or 0))
-        language, confidence = detect_language(report.excerpt or report.description)
+        language, confidence = languages.get(report.pk) or detect_language(
+            report.excerpt or report.description
+        )
         evidence = core.evidence_of(media_sha256=[sha for _, sha in media], excerpt=report.excerpt)
         plans.append((report, refs, evidence, mapped))
         harmonizations.append(

@@ -383,7 +383,9 @@ def reports_run_stage(
     by running them one by one. Returns the ids of those that failed."""
     ids = list(report_ids)
     step = pipeline.step_for(stage.name)
+    prepare = pipeline.prepare_for(stage.name)
     try:
+        prepared = prepare(ids) if prepare else None
         with transaction.atomic():
             locked = list(
                 Report.objects.select_for_update()
@@ -394,7 +396,7 @@ def reports_run_stage(
                 return set()
             if settings.PIPELINE_STAGE_DELAY_S:
                 time.sleep(settings.PIPELINE_STAGE_DELAY_S)
-            step(locked)
+            step(locked, prepared)
             now = timezone.now()
             Report.objects.filter(id__in=locked).update(
                 state=stage.to_state, state_changed_at=now, attempts=0, last_error=""
