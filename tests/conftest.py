@@ -45,12 +45,18 @@ def _fresh_bank_index(settings, tmp_path: Path, monkeypatch) -> None:  # type: i
     are reused across tests once their transactions roll back."""
     settings.DATA_DIR = tmp_path
     monkeypatch.setattr(
-        matching, "_bank_index", matching.SyncedPDQIndex("pdq-index", matching._bank_rows_after)
+        matching,
+        "_bank_index",
+        matching.SyncedPDQIndex("pdq-index", matching._bank_rows_after, matching._bank_rows_among),
     )
     monkeypatch.setattr(
         crossref_services,
         "media_index",
-        matching.SyncedPDQIndex("media-pdq-index", crossref_services._media_rows_after),
+        matching.SyncedPDQIndex(
+            "media-pdq-index",
+            crossref_services._media_rows_after,
+            crossref_services._media_rows_among,
+        ),
     )
 
 

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import base64
 import io
+import os
 import random
+import threading
 
 import pytest
+from django.conf import settings
 from django.core.management import call_command
+from django.db import connection, transaction
 from PIL import Image, ImageDraw
 
 from tipline.analyze import matching
@@ -199,3 +203,47 @@ def test_a_row_changed_since_it_was_indexed_never_makes_a_match(run_tasks) -> No
     matching._bank_index.search(pdq)  # indexed with the item's hash
     BankEntry.objects.update(value=flipped(pdq, 128))  # the row now holds another hash
     assert matching.items_match_banks(item_ids=[item.id]) == 0
+
+
+@pytest.mark.skipif(
+    not os.environ.get("TIPLINE_DATABASE_URL", "").startswith("postgres"),
+    reason="SQLite has one writer at a time, committing in id order",
+)
+@pytest.mark.django_db(transaction=True)
+def test_an_entry_committed_after_a_newer_one_is_still_indexed(monkeypatch) -> None:
+    """PostgreSQL hands out ids before commit: entry N can become visible after N+1. The
+    index, having seen N+1, must look for N again (and not save past it)."""
+    monkeypatch.setattr(matching.SyncedPDQIndex, "SAVE_AFTER", 1)
+    known = bank()
+    index = matching.SyncedPDQIndex(
+        "pdq-index", matching._bank_rows_after, matching._bank_rows_among
+    )
+    late = flipped(PDQ, 3)
+    started, release = threading.Event(), threading.Event()
+    taken: list[int] = []
+
+    def slow_import() -> None:
+        with transaction.atomic():
+            matching.bank_import(bank=known, content=f"pdq {late}\n")  # takes id N
+            taken.append(BankEntry.objects.get(value=late).pk)
+            started.set()
+            release.wait(30)
+        connection.close()
+
+    thread = threading.Thread(target=slow_import)
+    thread.start()
+    assert started.wait(30)
+    matching.bank_import(bank=known, content=f"pdq {PDQ}\n")  # id N+1, committed first
+    assert [d for _, d in index.search(PDQ)] == [0]
+    [late_id] = taken
+    assert late_id in index.gaps
+    mark = settings.DATA_DIR / "pdq-index.last-id"  # saved, if at all, before the gap
+    assert not mark.exists() or int(mark.read_text()) < late_id
+    release.set()
+    thread.join(30)
+    assert sorted(d for _, d in index.search(PDQ)) == [0, 3]
+    assert late_id not in index.gaps
+    restarted = matching.SyncedPDQIndex(
+        "pdq-index", matching._bank_rows_after, matching._bank_rows_among
+    )
+    assert sorted(d for _, d in restarted.search(PDQ)) == [0, 3]

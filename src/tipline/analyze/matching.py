@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import fcntl
 import threading
+import time
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -11,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from tipline.common.bulk import insert_rows
@@ -22,6 +23,8 @@ from .banks import parse_bank_file
 from .models import BankEntry, BankMatch, HashBank, ItemAnalysis
 from .pdq_index import PDQIndex
 
+Rows = list[tuple[int, str]]
+
 
 class SyncedPDQIndex:
     """PDQ hashes from a table, in memory, grown as rows are added.
@@ -31,15 +34,31 @@ class SyncedPDQIndex:
     `stem` (memory-mapped: fast even at 10 M hashes) and adds only the rows newer than it;
     large additions are saved for the next start. `rows_after(last_id)` gives the
     (id, PDQ hex) rows after an id, in id order.
+
+    On PostgreSQL ids are handed out before commit, so a row can become visible after
+    rows with higher ids: each id skipped below the newest one seen (within GAP_WINDOW) is
+    a *gap*, looked up again at every sync through `rows_among(ids)` — which returns the
+    ids that now exist (indexed or not) and the rows among them to index — until it
+    appears or GAP_TTL_S has passed (a rolled-back insert never does). SQLite has one
+    writer at a time, which commits in id order.
     """
 
     SAVE_AFTER = 10_000
+    GAP_WINDOW = 10_000
+    GAP_TTL_S = 600.0
 
-    def __init__(self, stem: str, rows_after: Callable[[int], list[tuple[int, str]]]) -> None:
+    def __init__(
+        self,
+        stem: str,
+        rows_after: Callable[[int], Rows],
+        rows_among: Callable[[Sequence[int]], tuple[set[int], Rows]] | None = None,
+    ) -> None:
         self.stem = stem
         self.rows_after = rows_after
+        self.rows_among = rows_among
         self.index: PDQIndex | None = None
         self.last_id = 0
+        self.gaps: dict[int, float] = {}  # id → when it was first missed (monotonic)
         self.lock = threading.Lock()
 
     def _paths(self) -> tuple[Path, Path, Path]:
@@ -59,6 +78,9 @@ class SyncedPDQIndex:
         return index
 
     def _save(self, index: PDQIndex) -> None:
+        # Saved up to the first gap: rows after it are read again at the next start (an
+        # id added twice replaces itself), so a row committed late is never skipped.
+        upto = min(self.gaps, default=self.last_id + 1) - 1
         path, mark, lock = self._paths()
         with lock.open("a") as held:
             fcntl.flock(held, fcntl.LOCK_EX)  # the index and its mark change together
@@ -66,23 +88,45 @@ class SyncedPDQIndex:
                 saved = int(mark.read_text())
             except (OSError, ValueError):
                 saved = 0
-            if self.last_id > saved:
+            if upto > saved:
                 index.save(path)
-                mark.write_text(str(self.last_id))
+                mark.write_text(str(upto))
 
     def _synced(self) -> PDQIndex:
         if self.index is None:
             self.index = self._open()
         new = self.rows_after(self.last_id)
+        late = self._late_rows(new)
         if new:
-            self.index.add([i for i, _ in new], [v for _, v in new])
             self.last_id = new[-1][0]
-            if len(new) >= self.SAVE_AFTER:
-                try:
-                    self._save(self.index)
-                except OSError:
-                    pass  # a cache only: the next start rebuilds from the database
+        if new or late:
+            self.index.add([i for i, _ in new + late], [v for _, v in new + late])
+        if len(new) >= self.SAVE_AFTER:
+            try:
+                self._save(self.index)
+            except OSError:
+                pass  # a cache only: the next start rebuilds from the database
         return self.index
+
+    def _late_rows(self, new: Rows) -> Rows:
+        """Rows of ids skipped earlier that are now committed (see the class)."""
+        if self.rows_among is None or connection.vendor != "postgresql":
+            return []
+        now = time.monotonic()
+        if new:
+            seen = {i for i, _ in new}
+            top = new[-1][0]
+            for i in range(max(self.last_id + 1, top - self.GAP_WINDOW), top):
+                if i not in seen:
+                    self.gaps[i] = now
+        if not self.gaps:
+            return []
+        present, rows = self.rows_among(sorted(self.gaps))
+        for i in present:
+            self.gaps.pop(i, None)
+        for i in [i for i, since in self.gaps.items() if now - since > self.GAP_TTL_S]:
+            del self.gaps[i]
+        return [(i, v) for i, v in rows if i not in {j for j, _ in new}]
 
     def search(self, pdq: str, max_distance: int = PDQ_MATCH_THRESHOLD) -> list[tuple[int, int]]:
         with self.lock:
@@ -104,7 +148,12 @@ def _bank_rows_after(last_id: int) -> list[tuple[int, str]]:
     )
 
 
-_bank_index = SyncedPDQIndex("pdq-index", _bank_rows_after)
+def _bank_rows_among(ids: Sequence[int]) -> tuple[set[int], Rows]:
+    rows = list(BankEntry.objects.filter(id__in=ids).values_list("id", "kind", "value"))
+    return {i for i, _, _ in rows}, [(i, v) for i, kind, v in rows if kind == "pdq"]
+
+
+_bank_index = SyncedPDQIndex("pdq-index", _bank_rows_after, _bank_rows_among)
 
 
 def items_match_banks(*, item_ids: Sequence[int]) -> int:

@@ -68,7 +68,14 @@ def _media_rows_after(last_id: int) -> list[tuple[int, str]]:
     )
 
 
-media_index = SyncedPDQIndex("media-pdq-index", _media_rows_after)
+def _media_rows_among(ids: Sequence[int]) -> tuple[set[int], list[tuple[int, str]]]:
+    rows = list(MediaFile.objects.filter(id__in=ids).values_list("id", "pdq", "pdq_quality"))
+    return {i for i, _, _ in rows}, [
+        (i, pdq) for i, pdq, quality in rows if pdq and (quality or 0) >= PDQ_QUALITY_FLOOR
+    ]
+
+
+media_index = SyncedPDQIndex("media-pdq-index", _media_rows_after, _media_rows_among)
 
 
 def _serialize() -> None:
