@@ -229,6 +229,16 @@ if _db["ENGINE"] == "django.db.backends.sqlite3":
 else:
     _db["TEST"] = {"NAME": os.environ.get("TIPLINE_TEST_DATABASE_NAME") or None}
 DATABASES = {"default": _db}
+# A read replica of the primary (PostgreSQL streaming replication) for reads that may lag a
+# little: the statistics dashboard (tipline.stats.views). Everything else, and everything
+# that must read what it just wrote, uses the primary. In tests it is the primary.
+_read_url = os.environ.get("TIPLINE_READ_DATABASE_URL", "").strip()
+if _read_url:
+    DATABASES["replica"] = {
+        **dj_database_url.parse(_read_url, conn_max_age=60, conn_health_checks=True),
+        "TEST": {"MIRROR": "default"},
+    }
+LAGGING_READS_DATABASE = "replica" if _read_url else "default"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Tasks (the pipeline runner) ---------------------------------------------------------

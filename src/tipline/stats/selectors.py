@@ -37,9 +37,12 @@ class Filters:
     period: core.Period
     theme: str | None = None  # None: every theme
     unit: str = "month"
+    # The database read: "default" (the primary), or the read replica for callers that
+    # tolerate a little lag (settings.LAGGING_READS_DATABASE).
+    using: str = "default"
 
     def previous(self) -> Filters:
-        return Filters(self.period.previous(), self.theme, self.unit)
+        return Filters(self.period.previous(), self.theme, self.unit, self.using)
 
 
 def _theme_q(theme: str | None) -> Q:
@@ -56,7 +59,8 @@ def sums(f: Filters, figures: tuple[str, ...]) -> dict[str, dict[str, int]]:
     """{figure: {key: total}} over the period."""
     out: dict[str, dict[str, int]] = {name: defaultdict(int) for name in figures}
     rows = (
-        DailyCount.objects.filter(
+        DailyCount.objects.using(f.using)
+        .filter(
             _theme_q(f.theme),
             figure__in=figures,
             day__gte=f.period.start,
@@ -73,9 +77,8 @@ def sums(f: Filters, figures: tuple[str, ...]) -> dict[str, dict[str, int]]:
 
 def sums_by_day(f: Filters, figure: str) -> dict[date, int]:
     rows = (
-        DailyCount.objects.filter(
-            _theme_q(f.theme), figure=figure, day__gte=f.period.start, day__lt=f.period.end
-        )
+        DailyCount.objects.using(f.using)
+        .filter(_theme_q(f.theme), figure=figure, day__gte=f.period.start, day__lt=f.period.end)
         .values("day")
         .annotate(total=Sum("n"))
         .order_by()
@@ -83,9 +86,9 @@ def sums_by_day(f: Filters, figure: str) -> dict[date, int]:
     return {r["day"]: r["total"] for r in rows}
 
 
-def as_of() -> datetime | None:
+def as_of(using: str = "default") -> datetime | None:
     """When the figures were true (None: never computed)."""
-    return Refresh.objects.filter(pk=1).values_list("as_of", flat=True).first()
+    return Refresh.objects.using(using).filter(pk=1).values_list("as_of", flat=True).first()
 
 
 # --- Volumes -------------------------------------------------------------------------------
@@ -109,7 +112,8 @@ def volumes(f: Filters) -> Volumes:
     by_kind: dict[str, int] = defaultdict(int)
     by_day: dict[str, dict[date, int]] = {"reports": defaultdict(int), "items": defaultdict(int)}
     rows = (
-        DailyCount.objects.filter(
+        DailyCount.objects.using(f.using)
+        .filter(
             _theme_q(f.theme),
             figure__in=("reports", "items"),
             day__gte=f.period.start,
@@ -279,7 +283,7 @@ def quantiles(f: Filters, metric: str, done: int) -> tuple[float | None, float |
     """Median and p90 (nearest rank) of the metric's durations in the period."""
     if not done:
         return None, None
-    rows = Duration.objects.filter(_durations(f, metric))
+    rows = Duration.objects.using(f.using).filter(_durations(f, metric))
     if done < READ_ALL_BELOW:
         # Read by day and sorted here: ordered by the database, the period's rows would be
         # looked for along the whole (metric, seconds) index.
@@ -385,15 +389,17 @@ def providers(f: Filters, *, limit: int = 10) -> list[ProviderRow]:
     values: dict[str, list[float]] = {}
     if len(removed) > WALK_PROVIDERS:
         grouped: dict[str, list[float]] = defaultdict(list)
-        for name, seconds in Duration.objects.filter(_durations(f, "removal")).values_list(
-            "provider", "seconds"
+        for name, seconds in (
+            Duration.objects.using(f.using)
+            .filter(_durations(f, "removal"))
+            .values_list("provider", "seconds")
         ):
             grouped[name].append(float(seconds))
         values = {name: sorted(v) for name, v in grouped.items()}
         medians = {name: core.quantile(v, 0.5) for name, v in values.items()}
     else:
         for name, n in removed.items():
-            of = Duration.objects.filter(_durations(f, "removal"), provider=name)
+            of = Duration.objects.using(f.using).filter(_durations(f, "removal"), provider=name)
             median = _quantile(of, 0.5, n)
             if median is not None:
                 medians[name] = median
@@ -410,7 +416,7 @@ def providers(f: Filters, *, limit: int = 10) -> list[ProviderRow]:
         elif name in values:
             p90, slowest = core.quantile(values[name], 0.9), values[name][-1]
         else:
-            of = Duration.objects.filter(_durations(f, "removal"), provider=name)
+            of = Duration.objects.using(f.using).filter(_durations(f, "removal"), provider=name)
             p90, slowest = _quantile(of, 0.9, n), _quantile(of, 1.0, n)
         rows.append(
             ProviderRow(
@@ -453,21 +459,25 @@ def dashboard(
     end: date | None = None,
     theme: str | None = None,
     unit: str | None = None,
+    using: str = "default",
 ) -> Dashboard:
-    """Every figure of the dashboard for a year, or for [start, end), and a theme."""
+    """Every figure of the dashboard for a year, or for [start, end), and a theme, read from
+    the database `using` names."""
     if year is not None:
         period = core.Period.year(year)
     elif start is not None and end is not None:
         period = core.Period(start, end)
     else:
         raise ValueError("give a year, or a start and an end")
-    f = Filters(period=period, theme=theme or None, unit=unit or core.auto_unit(period))
+    f = Filters(
+        period=period, theme=theme or None, unit=unit or core.auto_unit(period), using=using
+    )
     before = sums(f.previous(), ("reports", "items", "assessment"))
     before_assessed = sum(before["assessment"].values())
     before_illegal = sum(n for c, n in before["assessment"].items() if c in ILLEGAL)
     return Dashboard(
         filters=f,
-        as_of=as_of(),
+        as_of=as_of(using),
         volumes=volumes(f),
         assessment=assessment(f),
         hosting=hosting(f),
