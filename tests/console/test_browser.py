@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from django_otp.oath import TOTP
 
-from ..ops.test_serve import instance_env, serving, tipline
+from ..processes import instance_env, serving, tipline
 
 pytestmark = pytest.mark.slow
 

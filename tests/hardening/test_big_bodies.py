@@ -21,7 +21,7 @@ import httpx
 import pytest
 
 from ..conftest import start_tipline, wait_for
-from ..ops.test_serve import free_port, tipline
+from ..processes import free_port, tipline
 
 pytestmark = pytest.mark.slow
 

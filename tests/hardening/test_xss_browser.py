@@ -17,7 +17,7 @@ import pytest
 from PIL import Image
 
 from ..console.test_browser import browser, sign_in  # noqa: F401 - the browser fixture
-from ..ops.test_serve import instance_env, serving, tipline
+from ..processes import instance_env, serving, tipline
 
 pytestmark = pytest.mark.slow
 
