@@ -40,6 +40,21 @@ def capture_item_run(*, item_id: int, attempt: int) -> Capture:
     return capture
 
 
+def capture_failure_record(*, item_id: int, attempt: int, error: BaseException) -> None:
+    """A capture that broke before what it fetched was kept (the evidence store's disk
+    full): recorded as a failed fetch, so the item says why, and tried again later."""
+    item = Item.objects.filter(id=item_id).first()
+    if item is None:
+        return  # deleted since (retention): nothing to capture any more
+    Capture.objects.create(
+        item=item,
+        requested_url=_url_to_fetch(item),
+        error=f"{type(error).__name__}: {error}"[:2000],
+        attempt=attempt,
+        fetched_at=timezone.now(),
+    )
+
+
 def _capture_image(item: Item, url: str, attempt: int) -> None:
     """An image a captured page shows: kept, hashed and matched like an upload."""
     got = edges.fetcher().fetch(url)

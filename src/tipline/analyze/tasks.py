@@ -23,8 +23,9 @@ def capture_items(item_ids: list[int], attempt: int) -> None:
         try:
             if jobs.capture_item_run(item_id=item_id, attempt=attempt).error:
                 failed.append(item_id)
-        except Exception:  # e.g. the evidence store is full: this page is tried again later
+        except Exception as exc:  # e.g. the evidence store is full: tried again later
             log.exception("capture of item %s failed", item_id)
+            jobs.capture_failure_record(item_id=item_id, attempt=attempt, error=exc)
             failed.append(item_id)
     schedule = settings.CAPTURE_RETRY_S
     if failed and settings.ANALYZE_NETWORK and attempt <= len(schedule):

@@ -5,6 +5,7 @@ An edge behind a small interface, so a deployment can put evidence elsewhere.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
 import tempfile
@@ -59,7 +60,10 @@ class FileEvidenceStore:
                 Path(tmp).unlink(missing_ok=True)
                 raise
         except OSError as e:
-            raise EvidenceStoreError(f"could not store evidence file: {e.strerror or e}") from e
+            why = e.strerror or str(e)
+            if e.errno in (errno.ENOSPC, errno.EDQUOT):
+                why = f"the disk is full ({why})"
+            raise EvidenceStoreError(f"could not store evidence file: {why}") from e
         return sha
 
     def get(self, sha256: str) -> bytes:

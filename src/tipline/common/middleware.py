@@ -9,6 +9,8 @@ from django.conf import settings
 from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
+from tipline.common.evidence import EvidenceStoreError
+
 
 def body_limit_for(path: str) -> int:
     """The largest body (bytes) accepted on `path`; the limits are documented in README."""
@@ -90,7 +92,8 @@ class NulCharacterMiddleware:
 
 
 class DatabaseUnavailableMiddleware:
-    """Answer 503 with a plain explanation when the database cannot be reached.
+    """Answer 503 with a plain explanation when the database cannot be reached, or when
+    the evidence store cannot keep an upload (a full disk; the API says so itself).
 
     A report is only acknowledged once committed, so the sender knows to send it again.
     """
@@ -102,7 +105,7 @@ class DatabaseUnavailableMiddleware:
         return self.get_response(request)
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
-        if not isinstance(exception, OperationalError | InterfaceError):
+        if not isinstance(exception, OperationalError | InterfaceError | EvidenceStoreError):
             return None
         message = "the database is unavailable; nothing was stored, please try again later"
         if request.path.startswith("/api/"):

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, OperationalError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
@@ -20,7 +20,7 @@ from django_tasks_db.models import DBTaskResult
 from tipline.common import pipeline
 from tipline.common.bulk import insert_rows
 from tipline.common.codes import new_receipt
-from tipline.common.evidence import EvidenceStore, default_store
+from tipline.common.evidence import EvidenceStore, EvidenceStoreError, default_store
 
 from .choices import Channel, ReportState, TokenScope
 from .core import FieldError, ReportDraft
@@ -418,12 +418,17 @@ def reports_run_stage(
 
 
 def report_record_failure(*, report_id: int, stage: str, error: BaseException) -> None:
-    """Count a failed try; retry later with backoff, or mark the report failed for good."""
+    """Count a failed try; retry later with backoff, or mark the report failed for good.
+
+    A full evidence disk or a busy database is not the report's fault: such a report is
+    tried again (backing off to PIPELINE_RETRY_MAX_S) until it clears, never failed for it.
+    """
     message = f"{type(error).__name__}: {error}"[:2000]
+    outside = isinstance(error, EvidenceStoreError | OperationalError)
     with transaction.atomic():
         report = Report.objects.select_for_update().get(id=report_id)
         attempts = report.attempts + 1
-        if attempts >= settings.PIPELINE_MAX_ATTEMPTS:
+        if attempts >= settings.PIPELINE_MAX_ATTEMPTS and not outside:
             Report.objects.filter(id=report_id).update(
                 state=ReportState.FAILED,
                 failed_stage=stage,

@@ -17,7 +17,6 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand
 from django.db import connection
 from django.test import Client
-from django.utils import timezone
 from PIL import Image, ImageDraw
 
 from tipline.analyze import pdq_bench
@@ -25,28 +24,11 @@ from tipline.common import pipeline
 from tipline.harmonize.models import Item, MediaFile
 from tipline.intake import core, services
 from tipline.intake.choices import Channel
-from tipline.intake.models import Report, StageRun
-from tipline.ops import console_bench, crossref_bench, scale
-from tipline.ops.worker import PipelineWorker
+from tipline.intake.models import Report
+from tipline.ops import api_bench, console_bench, crossref_bench, pipeline_bench, scale
+from tipline.ops.synthetic import synthetic_report
 from tipline.stats import selectors as stats_selectors
 from tipline.stats import services as stats_services
-
-CITIES = ["Lyon", "Lille", "Nantes", "Metz", "Brest", "Dijon", "Rouen", "Nice"]
-WORDS = ["new", "in", "town", "sweet", "discreet", "available", "call", "now", "young", "hotel"]
-
-
-def synthetic_report(n: int, rng: random.Random) -> dict[str, Any]:
-    """A generated ad-like report: fictional site, fiction-range phone number."""
-    phone = f"01 99 00 {rng.randrange(100):02d} {rng.randrange(100):02d}"
-    text = " ".join(rng.choice(WORDS) for _ in range(25))
-    return {
-        "external_id": f"bench-{n}",
-        "category": rng.choice(["sex ad", "trafficking", "csam", "fraud"]),
-        "urls": [f"https://ads{rng.randrange(50)}.example/{rng.choice(CITIES).lower()}/{n}"],
-        "description": "generated for a benchmark",
-        "excerpt": f"{text} {phone}",
-        "reporter": {"country": rng.choice(["FR", "BE", "DE", "ES"])},
-    }
 
 
 class Command(BaseCommand):
@@ -76,6 +58,20 @@ class Command(BaseCommand):
         flow.add_argument("--reports", type=int, default=20_000)
         flow.add_argument("--media-share", type=float, default=0.05)
         flow.add_argument("--seed", type=int, default=1)
+        flow.add_argument(
+            "--workers",
+            type=int,
+            default=0,
+            help="`tipline worker` processes running beside the intake (0: one worker in this "
+            "process, started once every report is in)",
+        )
+        flow.add_argument(
+            "--rate",
+            type=float,
+            default=0.0,
+            help="feed the reports at this many per second, in bulk bodies of a tenth of a "
+            "second (0: all at once); needs --workers",
+        )
         flow.add_argument("--json", action="store_true", help="print JSON (the default)")
         xref = sub.add_parser("crossref", help="the cross-reference stage on generated networks")
         xref.add_argument("--items", type=int, default=100_000, help="reported ad pages")
@@ -113,6 +109,29 @@ class Command(BaseCommand):
         pdq.add_argument("--queries", type=int, default=1000)
         pdq.add_argument("--seed", type=int, default=1)
         pdq.add_argument("--json", action="store_true", help="print JSON (the default)")
+        load = sub.add_parser(
+            "api", help="single reports POSTed to a running server at a fixed rate (open loop)"
+        )
+        load.add_argument("--rate", type=float, default=100.0, help="requests per second")
+        load.add_argument("--seconds", type=float, default=30.0)
+        load.add_argument("--url", help="a running server (default: start `tipline serve` here)")
+        load.add_argument("--token", help="a provider token of the server given by --url")
+        load.add_argument(
+            "--workers", type=int, default=1, help="pipeline workers of the server started here"
+        )
+        load.add_argument("--max-in-flight", type=int, default=64)
+        load.add_argument("--timeout", type=float, default=10.0, help="seconds per request")
+        load.add_argument(
+            "--deadline", type=float, default=10.0, help="seconds after --seconds to stop anyway"
+        )
+        load.add_argument(
+            "--give-up-after", type=int, default=50, help="stop after this many failures in a row"
+        )
+        load.add_argument(
+            "--drain", type=float, default=60.0, help="seconds to wait for the workers after"
+        )
+        load.add_argument("--seed", type=int, default=1)
+        load.add_argument("--json", action="store_true", help="print JSON (the default)")
 
     def handle(self, *args: Any, what: str, **options: Any) -> None:
         call_command("migrate", interactive=False, verbosity=0)
@@ -155,11 +174,11 @@ class Command(BaseCommand):
         }
 
     def bench_pipeline(
-        self, *, reports: int, media_share: float, seed: int, **_: Any
+        self, *, reports: int, media_share: float, seed: int, workers: int, rate: float, **_: Any
     ) -> dict[str, Any]:
-        """Reports posted to the bulk API, then one in-process worker runs the pipeline
-        queue until every report is oriented. Captures and hosting lookups (their own
-        queue, waiting on the internet) are not part of it."""
+        """Reports posted to the bulk API and run through every stage to oriented
+        (`tipline.ops.pipeline_bench`). Captures and hosting lookups (their own queue,
+        waiting on the internet) are not part of it."""
         settings.ANALYZE_NETWORK = False
         rng = random.Random(seed)  # noqa: S311 - synthetic data, reproducible by seed
         images = [base64.b64encode(synthetic_image(n)).decode() for n in range(200)]
@@ -171,41 +190,9 @@ class Command(BaseCommand):
             entries.append(entry)
         _provider, token = services.provider_create(name="Benchmark Platform")
         client = Client(headers={"Authorization": f"Bearer {token}"})
-        started = time.perf_counter()
-        wall_start = timezone.now()
-        for start in range(0, reports, 5_000):
-            body = json.dumps(entries[start : start + 5_000]).encode()
-            response = client.post(
-                "/api/v1/reports/bulk", body, content_type="application/json", HTTP_HOST="127.0.0.1"
-            )
-            if response.status_code != 202 or response.json()["rejected"]:
-                raise RuntimeError(f"bulk intake refused: {response.content[:500]!r}")
-        PipelineWorker(worker_id="bench", batch=True, queues=["default"]).run()
-        seconds = time.perf_counter() - started
-        done = dict(
-            StageRun.objects.filter(stage=pipeline.STAGES[-1].name).values_list(
-                "report_id", "finished_at"
-            )
-        )
-        if len(done) != reports:
-            raise RuntimeError(f"{len(done)} of {reports} reports oriented")
-        received = dict(Report.objects.values_list("id", "received_at"))
-        latencies = sorted((done[r] - received[r]).total_seconds() * 1000 for r in done)
-        finished = sorted((t - wall_start).total_seconds() for t in done.values())
-        tenth = max(1, reports // 10)
-        return {
-            "reports": reports,
-            "seconds": round(seconds, 3),
-            "reports_per_s": round(reports / seconds, 1),
-            "latency_p50_ms": round(latencies[len(latencies) // 2], 1),
-            "latency_p99_ms": round(
-                latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))], 1
-            ),
-            # Between orient times, so both ends measure processing alone.
-            "first_10pct_per_s": round(tenth / max(finished[tenth] - finished[0], 1e-9), 1),
-            "last_10pct_per_s": round(tenth / max(finished[-1] - finished[-tenth - 1], 1e-9), 1),
-            "media_share": media_share,
-        }
+        result = pipeline_bench.run(client=client, entries=entries, workers=workers, rate=rate)
+        result["media_share"] = media_share
+        return result
 
     def bench_crossref(
         self, *, items: int, batch: int, seed: int, spread: float, **_: Any
@@ -251,6 +238,13 @@ class Command(BaseCommand):
             "dashboard_max_s": round(times[-1], 3),
             "repeat": len(times),
         }
+
+    def bench_api(self, **options: Any) -> dict[str, Any]:
+        """An open-loop load over loopback (`tipline.ops.api_bench`): latency from when each
+        request was due, and whether the pipeline workers kept up."""
+        names = ["rate", "seconds", "url", "token", "max_in_flight", "timeout", "deadline"]
+        names += ["give_up_after", "drain", "seed", "workers"]
+        return api_bench.run(**{name: options[name] for name in names})
 
     def bench_pdq(self, *, bank: int, queries: int, seed: int, **_: Any) -> dict[str, Any]:
         """Bank and queries generated in memory; the database is not involved."""

@@ -21,6 +21,13 @@ class Command(BaseCommand):
         )
         parser.add_argument("--max-tasks", type=int, default=None)
         parser.add_argument("--batch", action="store_true", help="run what is queued, then exit")
+        parser.add_argument(
+            "--queue",
+            action="append",
+            dest="queues",
+            default=None,
+            help="take tasks only from this queue (repeatable; default: every queue)",
+        )
 
     def handle(
         self,
@@ -29,6 +36,7 @@ class Command(BaseCommand):
         parent_pid: int | None,
         max_tasks: int | None,
         batch: bool,
+        queues: list[str] | None,
         **options: Any,
     ) -> None:
         worker = PipelineWorker(
@@ -36,6 +44,7 @@ class Command(BaseCommand):
             parent_pid=parent_pid,
             max_tasks=max_tasks,
             batch=batch,
+            queues=queues,
         )
         worker.configure_signals()
         worker.run()
