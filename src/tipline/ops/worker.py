@@ -12,6 +12,8 @@ from django.conf import settings
 from django.db import close_old_connections, connection, transaction
 from django.utils import timezone
 from django_tasks_db.management.commands.db_worker import Worker
+from django_tasks_db.models import DBTaskResult
+from django_tasks_db.utils import exclusive_transaction
 
 from tipline.intake import services as intake_services
 from tipline.orient import tasks as orient_tasks
@@ -21,6 +23,7 @@ from . import services, tasks
 
 log = logging.getLogger(__name__)
 
+PROCESS_REPORTS = "tipline.intake.tasks.process_reports"
 HOUSEKEEPING_EVERY_S = 60.0
 STALL_AFTER_S = 600.0
 TASK_RESULT_RETENTION_S = 86_400.0
@@ -68,6 +71,58 @@ class PipelineWorker(Worker):
             beat.join(timeout=5)
             services.worker_forget(worker_id=self.worker_id)
 
+    def run_task(self, db_task_result: DBTaskResult) -> None:
+        """Pipeline tasks waiting beside this one are claimed with it and run as one batch
+        (up to PIPELINE_CHUNK reports): single reports arriving one request at a time are
+        processed together, so a stage's fixed costs are paid once per batch, not per
+        report. A worker killed meanwhile leaves them all RUNNING under its id, taken
+        back by the others like any orphaned task."""
+        if db_task_result.task_path != PROCESS_REPORTS:
+            super().run_task(db_task_result)
+            return
+        group = [db_task_result, *self._claim_companions(db_task_result)]
+        if len(group) == 1:
+            super().run_task(db_task_result)
+            return
+        self.running_task = True
+        try:
+            report_ids = sorted({rid for task in group for rid in _report_ids(task)})
+            intake_services.reports_advance(report_ids=report_ids, worker_id=self.worker_id)
+            done = {"status": "SUCCESSFUL", "finished_at": timezone.now(), "return_value": None}
+            DBTaskResult.objects.filter(id__in=[t.id for t in group]).update(**done)
+            log.info("ran %s pipeline tasks together: %s reports", len(group), len(report_ids))
+        except BaseException as exc:  # as django-tasks-db does: recorded, the loop goes on
+            log.exception("pipeline tasks %s failed", [str(t.id) for t in group])
+            for task in group:
+                task.set_failed(exc)
+        finally:
+            self.running_task = False
+            self._run_tasks += 1
+
+    def _claim_companions(self, first: DBTaskResult) -> list[DBTaskResult]:
+        room = settings.PIPELINE_CHUNK - len(_report_ids(first))
+        if room <= 0:
+            return []
+        claimed: list[DBTaskResult] = []
+        with exclusive_transaction(DBTaskResult.objects.db):
+            waiting = (
+                DBTaskResult.objects.ready()
+                .filter(
+                    backend_name=first.backend_name,
+                    queue_name=first.queue_name,
+                    task_path=PROCESS_REPORTS,
+                )
+                .exclude(id=first.id)
+                .select_for_update(skip_locked=True)[:room]
+            )
+            for task in waiting:
+                room -= len(_report_ids(task))
+                if room < 0:
+                    break
+                task.claim(self.worker_id)
+                claimed.append(task)
+        return claimed
+
     def _beat(self) -> None:
         while not self._stopped.wait(settings.WORKER_HEARTBEAT_S):
             try:
@@ -104,3 +159,7 @@ class PipelineWorker(Worker):
             if claimed:
                 tasks.retention_run.enqueue()
         return claimed
+
+
+def _report_ids(task: DBTaskResult) -> list[int]:
+    return list(task.args_kwargs.get("kwargs", {}).get("report_ids", []))
