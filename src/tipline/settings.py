@@ -207,6 +207,8 @@ TEMPLATES = [
 DATABASE_URL = os.environ.get("TIPLINE_DATABASE_URL") or f"sqlite:///{DATA_DIR / 'tipline.sqlite3'}"
 _db = dj_database_url.parse(DATABASE_URL, conn_max_age=60, conn_health_checks=True)
 if _db["ENGINE"] == "django.db.backends.sqlite3":
+    # Django's backend, waiting for the write lock in 1 or 2 ms steps (tipline.common.sqlite3).
+    _db["ENGINE"] = "tipline.common.sqlite3"
     _db["CONN_MAX_AGE"] = 0 if _db["NAME"] == ":memory:" else 60
     _db["OPTIONS"] = {
         # IMMEDIATE: writers take the lock up front instead of failing on upgrade.
@@ -263,6 +265,10 @@ PIPELINE_RETRY_BASE_S = _env_float("TIPLINE_PIPELINE_RETRY_BASE_S", 5.0)
 PIPELINE_RETRY_MAX_S = _env_float("TIPLINE_PIPELINE_RETRY_MAX_S", 3600.0)
 # How many reports one pipeline task carries (bulk intake enqueues one task per chunk).
 PIPELINE_CHUNK = _env_int("TIPLINE_PIPELINE_CHUNK", 100)
+# A worker runs the pipeline tasks waiting beside the one it takes as one batch, up to
+# this many reports: single reports share a stage's fixed costs, while each transaction
+# stays short enough not to hold up the web requests waiting for SQLite's write lock.
+PIPELINE_GATHER = _env_int("TIPLINE_PIPELINE_GATHER", 20)
 # Fault injection for tests only: seconds each stage sleeps inside its transaction.
 PIPELINE_STAGE_DELAY_S = _env_float("TIPLINE_PIPELINE_STAGE_DELAY_S", 0.0)
 
@@ -301,6 +307,9 @@ OUTBOX_RETRY_BASE_S = _env_float("TIPLINE_OUTBOX_RETRY_BASE_S", 30.0)
 OUTBOX_RETRY_MAX_S = _env_float("TIPLINE_OUTBOX_RETRY_MAX_S", 3600.0)
 OUTBOX_MAX_AGE_S = _env_float("TIPLINE_OUTBOX_MAX_AGE_S", 7 * 86400.0)
 OUTBOX_TIMEOUT_S = _env_float("TIPLINE_OUTBOX_TIMEOUT_S", 15.0)
+# A row being sent is leased for this long (longer than a send may take): a worker killed
+# mid-send leaves it to be sent again once the lease runs out.
+OUTBOX_LEASE_S = _env_float("TIPLINE_OUTBOX_LEASE_S", 300.0)
 # Fault injection for tests only: the inbox waits this long after storing an envelope
 # before answering, so a test can kill it between the two.
 EXCHANGE_TEST_DELAY_S = _env_float("TIPLINE_EXCHANGE_TEST_DELAY_S", 0.0)

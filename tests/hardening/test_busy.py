@@ -194,3 +194,30 @@ def test_a_failure_that_cannot_be_recorded_while_still_locked_is_not_lost(
     run_worker("busy-2")
     report.refresh_from_db()
     assert report.state == ReportState.ORIENTED
+
+
+def test_a_writer_waits_for_the_lock_in_steps_of_at_most_2_ms(
+    api: Client, write_lock: WriteLock, monkeypatch
+) -> None:
+    """SQLite's own busy handler sleeps up to 100 ms between tries, so a web request
+    behind a worker's transactions slept through the moments the lock was free; Tipline's
+    backend (tipline.common.sqlite3) tries BEGIN every 0.5 to 2 ms instead."""
+    from tipline.common.sqlite3 import base
+
+    pauses: list[float] = []
+    real_sleep = time.sleep
+
+    def sleep(seconds: float) -> None:
+        pauses.append(seconds)
+        real_sleep(seconds)
+
+    monkeypatch.setattr(base.time, "sleep", sleep)
+    write_lock.take()
+    write_lock.release_after(0.3)
+    response = api.post("/api/v1/reports", REPORT, content_type="application/json")
+    assert response.status_code == 201, response.content
+    assert len(pauses) > 20 and max(pauses) <= base.LONGEST_PAUSE_S
+    # Outside a transaction, statements still wait with SQLite's own busy timeout.
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA busy_timeout")
+        assert cursor.fetchone()[0] == int(connection.settings_dict["OPTIONS"]["timeout"] * 1000)

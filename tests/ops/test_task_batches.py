@@ -45,8 +45,8 @@ def test_single_report_tasks_waiting_together_are_run_as_one_batch() -> None:
         assert len(set(finished.values_list("finished_at", flat=True))) == 1, stage
 
 
-@override_settings(PIPELINE_CHUNK=3)
-def test_a_batch_holds_at_most_a_chunk_of_reports() -> None:
+@override_settings(PIPELINE_GATHER=3)
+def test_a_batch_gathers_at_most_pipeline_gather_reports() -> None:
     receive_reports(2)  # one task of two reports
     for _ in range(4):
         receive_reports(1)

@@ -206,3 +206,21 @@ def test_rows_no_task_is_delivering_are_queued_again(analyst) -> None:
     states = set(Dispatch.objects.filter(item_id=item_id).values_list("state", flat=True))
     assert states == {"sent"}
     assert outbox.outbox_requeue_stalled(now=later) == 0
+
+
+def test_a_task_finding_its_row_leased_comes_back_when_the_lease_ends(analyst) -> None:
+    """A worker died mid-send: the task taken back from it finds the row still leased. It
+    must come back when the lease runs out, not at once in a loop for the whole lease."""
+    from django_tasks_db.models import DBTaskResult
+
+    item_id = assessed_page("https://leased.example/ad", "leased.example", analyst)
+    notice = Dispatch.objects.get(item_id=item_id, kind=DispatchKind.NOTICE)
+    lease_end = timezone.now() + timedelta(minutes=5)
+    Dispatch.objects.filter(id=notice.id).update(claimed_until=lease_end)
+    DBTaskResult.objects.all().delete()
+    outbox.deliver_dispatches.call(dispatch_ids=[notice.id])
+    [again] = DBTaskResult.objects.filter(task_path__endswith="deliver_dispatches")
+    assert again.args_kwargs["kwargs"] == {"dispatch_ids": [notice.id]}
+    assert again.run_after == lease_end
+    notice.refresh_from_db()
+    assert (notice.state, notice.attempts) == ("pending", 0)

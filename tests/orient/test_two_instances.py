@@ -7,21 +7,14 @@ from __future__ import annotations
 
 import json
 import os
-import signal
-import sqlite3
-import subprocess
-import sys
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from cryptography.fernet import Fernet
 
-from ..conftest import start_tipline, wait_for
-from ..ops.test_serve import children_of, free_port
+from ..conftest import wait_for
+from ..instances import Instance, make_partners
 
 pytestmark = pytest.mark.slow
 
@@ -32,132 +25,17 @@ if os.environ.get("TIPLINE_DATABASE_URL", "").startswith("postgres"):
     )
 
 
-@dataclass
-class Instance:
-    """One Tipline: its data dir, database, server process and staff tokens."""
-
-    name: str
-    country: str
-    root: Path
-    port: int = field(default_factory=free_port)
-    extra_env: dict[str, str] = field(default_factory=dict)
-    process: subprocess.Popen[bytes] | None = None
-    analyst_token: str = ""
-    provider_token: str = ""
-
-    @property
-    def instance_id(self) -> str:
-        return f"tipline.{self.country.lower()}.example"
-
-    @property
-    def base(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    @property
-    def env(self) -> dict[str, str]:
-        env = {k: v for k, v in os.environ.items() if not k.startswith("TIPLINE_")}
-        env.update(
-            TIPLINE_DATA_DIR=str(self.root),
-            TIPLINE_ANALYZE_NETWORK="off",  # no test reaches the internet
-            TIPLINE_WORKER_POLL_S="0.2",
-            TIPLINE_INSTANCE_ID=self.instance_id,
-            TIPLINE_COUNTRY=self.country,
-            TIPLINE_HOTLINE_NAME=f"Demo hotline {self.country} (fictional)",
-            TIPLINE_OUTBOX_RETRY_BASE_S="1",
-            TIPLINE_OUTBOX_RETRY_MAX_S="2",
-            TIPLINE_OUTBOX_TIMEOUT_S="10",
-        )
-        env.update(self.extra_env)
-        return env
-
-    def run(self, *args: str) -> str:
-        done = subprocess.run(
-            [sys.executable, "-m", "tipline.cli", *args],
-            env=self.env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
-        assert done.returncode == 0, done.stderr
-        return done.stdout
-
-    def start(self, **extra_env: str) -> None:
-        self.extra_env = extra_env
-        self.process = start_tipline(
-            "serve", "--port", str(self.port), env=self.env, log=self.root / "serve.log"
-        )
-
-        def up() -> bool:
-            try:
-                return bool(httpx.get(f"{self.base}/healthz").json()["workers"]["alive"] >= 1)
-            except (httpx.HTTPError, ValueError, KeyError):
-                return False
-
-        wait_for(up, 60, f"{self.name} to serve")
-
-    def kill(self) -> None:
-        """SIGKILL the server and its workers: no goodbye, no cleanup."""
-        assert self.process is not None
-        for pid in children_of(self.process.pid):
-            os.kill(pid, signal.SIGKILL)
-        self.process.kill()
-        self.process.wait(10)
-
-    def api(self, method: str, path: str, *, token: str = "", **kwargs: Any) -> Any:
-        headers = {"Authorization": f"Bearer {token or self.analyst_token}"}
-        response = httpx.request(method, f"{self.base}/api/v1{path}", headers=headers, **kwargs)
-        assert response.status_code < 300, (path, response.status_code, response.text)
-        return response.json()
-
-    def sql(self, query: str, *params: Any) -> list[tuple[Any, ...]]:
-        with sqlite3.connect(f"file:{self.root / 'tipline.sqlite3'}?mode=ro", uri=True) as db:
-            return list(db.execute(query, params))
-
-    def decrypt(self, token: str) -> str:
-        """A value encrypted at rest with this instance's data key (kept in its data dir)."""
-        return Fernet((self.root / "data_key").read_text().strip()).decrypt(token).decode()
-
-    def partner_reports(self) -> int:
-        return int(self.sql("select count(*) from intake_report where channel='partner'")[0][0])
-
-
 @pytest.fixture(scope="module")
 def pair(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Instance, Instance]]:
     """Hotline A (France) and its partner B (Germany), each knowing the other's keys."""
     a = Instance("A", "FR", tmp_path_factory.mktemp("a"))
     b = Instance("B", "DE", tmp_path_factory.mktemp("b"))
-    for me in (a, b):
-        me.run("setup")
-        me.analyst_token = me.run("tokens", "add", "--user", "analyst", "--scope", "analyst")
-        me.analyst_token = me.analyst_token.split()[-1]
-        me.provider_token = me.run("providers", "add", "Example Platform").split()[-1]
-        (me.root / "keys.json").write_text(me.run("keys", "show"))
-    for me, other in ((a, b), (b, a)):
-        me.run(
-            "partners",
-            "add",
-            "--code",
-            f"partner-{other.country.lower()}",
-            "--name",
-            f"Demo hotline {other.country} (fictional)",
-            "--country",
-            other.country,
-            "--url",
-            f"{other.base}/api/v1/exchange/inbox",
-            "--keys",
-            str(other.root / "keys.json"),
-        )
+    make_partners(a, b)
     a.start()
     b.start()
     yield a, b
     for me in (a, b):
-        if me.process and me.process.poll() is None:
-            me.process.send_signal(signal.SIGTERM)
-            try:
-                me.process.wait(30)
-            except subprocess.TimeoutExpired:
-                me.kill()
-        log = (me.root / "serve.log").read_text()
+        log = me.stop()
         assert "Traceback" not in log, log
 
 

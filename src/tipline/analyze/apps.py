@@ -11,7 +11,5 @@ class AnalyzeConfig(AppConfig):
 
         from . import selectors, services
 
-        pipeline.register_prepared_step(
-            "analyze", services.reports_scan, services.reports_analyze
-        )
+        pipeline.register_prepared_step("analyze", services.reports_scan, services.reports_analyze)
         pipeline.register_facts(selectors.report_facts)

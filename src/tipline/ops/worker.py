@@ -73,7 +73,7 @@ class PipelineWorker(Worker):
 
     def run_task(self, db_task_result: DBTaskResult) -> None:
         """Pipeline tasks waiting beside this one are claimed with it and run as one batch
-        (up to PIPELINE_CHUNK reports): single reports arriving one request at a time are
+        (up to PIPELINE_GATHER reports): single reports arriving one request at a time are
         processed together, so a stage's fixed costs are paid once per batch, not per
         report. A worker killed meanwhile leaves them all RUNNING under its id, taken
         back by the others like any orphaned task."""
@@ -100,7 +100,7 @@ class PipelineWorker(Worker):
             self._run_tasks += 1
 
     def _claim_companions(self, first: DBTaskResult) -> list[DBTaskResult]:
-        room = settings.PIPELINE_CHUNK - len(_report_ids(first))
+        room = settings.PIPELINE_GATHER - len(_report_ids(first))
         if room <= 0:
             return []
         claimed: list[DBTaskResult] = []

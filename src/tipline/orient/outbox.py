@@ -43,7 +43,6 @@ from .models import (
 
 log = logging.getLogger(__name__)
 
-LEASE = timedelta(minutes=5)
 LANGUAGES = ("en", "fr")
 
 
@@ -118,11 +117,14 @@ def deliver_dispatches(dispatch_ids: list[int]) -> None:
             log.exception("delivering dispatch %s failed unexpectedly", dispatch_id)
         row = (
             Dispatch.objects.filter(id=dispatch_id, state=DispatchState.PENDING)
-            .values_list("next_attempt_at", flat=True)
+            .values_list("next_attempt_at", "claimed_until")
             .first()
         )
         if row is not None:
-            later.append((row or timezone.now(), dispatch_id))
+            # A row still leased (its sender died mid-send) is tried when the lease ends:
+            # queued for its due time, the task would run again at once until then.
+            due = [w for w in row if w is not None]
+            later.append((max(due) if due else timezone.now(), dispatch_id))
     if later:
         when = min(w for w, _ in later)
         deliver_dispatches.using(run_after=when).enqueue(dispatch_ids=[i for _, i in later])
@@ -160,7 +162,7 @@ def dispatch_deliver(
         Dispatch.objects.filter(id=dispatch_id, state=DispatchState.PENDING)
         .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
         .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
-        .update(claimed_until=now + LEASE)
+        .update(claimed_until=now + timedelta(seconds=settings.OUTBOX_LEASE_S))
     )
     dispatch = Dispatch.objects.select_related("destination", "item").get(id=dispatch_id)
     if not claimed:
