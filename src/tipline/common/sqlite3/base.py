@@ -21,8 +21,9 @@ LONGEST_PAUSE_S = 0.002
 
 class DatabaseWrapper(base.DatabaseWrapper):
     def _start_transaction_under_autocommit(self) -> None:
-        if self.transaction_mode not in ("IMMEDIATE", "EXCLUSIVE"):
-            super()._start_transaction_under_autocommit()
+        mode = getattr(self, "transaction_mode", None)  # set by Django from OPTIONS
+        if mode not in ("IMMEDIATE", "EXCLUSIVE"):
+            super()._start_transaction_under_autocommit()  # type: ignore[misc]
             return
         timeout_s = float(self.settings_dict["OPTIONS"].get("timeout", 5))
         deadline = time.monotonic() + timeout_s
@@ -32,7 +33,7 @@ class DatabaseWrapper(base.DatabaseWrapper):
             try:
                 while True:
                     try:
-                        cursor.execute(f"BEGIN {self.transaction_mode}")
+                        cursor.execute(f"BEGIN {mode}")
                         return
                     except OperationalError as exc:
                         if "locked" not in str(exc) or time.monotonic() >= deadline:
