@@ -113,8 +113,8 @@ class SyncedPDQIndex:
         if self.rows_among is None or connection.vendor != "postgresql":
             return []
         now = time.monotonic()
+        seen = {i for i, _ in new}
         if new:
-            seen = {i for i, _ in new}
             top = new[-1][0]
             for i in range(max(self.last_id + 1, top - self.GAP_WINDOW), top):
                 if i not in seen:
@@ -126,7 +126,7 @@ class SyncedPDQIndex:
             self.gaps.pop(i, None)
         for i in [i for i, since in self.gaps.items() if now - since > self.GAP_TTL_S]:
             del self.gaps[i]
-        return [(i, v) for i, v in rows if i not in {j for j, _ in new}]
+        return [(i, v) for i, v in rows if i not in seen]
 
     def search(self, pdq: str, max_distance: int = PDQ_MATCH_THRESHOLD) -> list[tuple[int, int]]:
         with self.lock:

@@ -65,18 +65,23 @@ def enqueue(report_ids: list[int], delay_s: float = 0.0) -> str:
 
 
 def register_step(stage: str, step: Step) -> None:
-    if stage not in {s.name for s in STAGES}:
-        raise ValueError(f"unknown stage {stage!r}")
-    _steps[stage] = lambda report_ids, _prepared: step(report_ids)
-    _prepares.pop(stage, None)
+    _register(stage, lambda report_ids, _prepared: step(report_ids), None)
 
 
 def register_prepared_step(stage: str, prepare: Prepare, step: PreparedStep) -> None:
     """A step in two phases: `prepare(ids)` outside the transaction, then
     `step(ids, prepared)` inside it (see Prepare)."""
-    register_step(stage, lambda report_ids: step(report_ids, None))
+    _register(stage, step, prepare)
+
+
+def _register(stage: str, step: PreparedStep, prepare: Prepare | None) -> None:
+    if stage not in {s.name for s in STAGES}:
+        raise ValueError(f"unknown stage {stage!r}")
     _steps[stage] = step
-    _prepares[stage] = prepare
+    if prepare is None:
+        _prepares.pop(stage, None)
+    else:
+        _prepares[stage] = prepare
 
 
 def step_for(stage: str) -> PreparedStep:
