@@ -19,6 +19,8 @@ from tipline.crossref.models import (
     Membership,
     Network,
     NetworkEvent,
+    TextPrint,
+    Trace,
 )
 from tipline.harmonize.models import Item
 from tipline.intake import core
@@ -171,6 +173,36 @@ def test_template_ads_link_and_unrelated_ads_of_the_same_genre_do_not(run_tasks)
     assert link.kind == "similar_text"
     assert link.evidence["similarity"] >= 0.6
     assert not links_between(a, c) and not links_between(b, c)
+
+
+def test_a_step_prepared_for_other_reports_reads_its_own_again() -> None:
+    """The pipeline prepares a batch before locking it; when another worker took some of
+    the reports meanwhile, the step records what the reports it holds carry, and only
+    that."""
+    from django.db import transaction
+
+    from tipline.common import pipeline
+
+    reports = [
+        {"urls": ["https://annonces-one.example/t/1"], "excerpt": ad(phone="01 99 00 11 11")},
+        {"urls": ["https://annonces-two.example/t/2"], "excerpt": ad(phone="02 61 91 22 22")},
+    ]
+    drafts = [(i, core.parse_report(r, max_media_bytes=1024)) for i, r in enumerate(reports)]
+    outcomes = intake.reports_receive(drafts=drafts, channel=Channel.PUBLIC)
+    ids = [o.report_id for o in outcomes]  # type: ignore[union-attr]
+    for stage in pipeline.STAGES[:2]:  # harmonize and analyze; no task is run
+        assert intake.reports_run_stage(stage=stage, report_ids=ids, worker_id="t") == set()
+    first, second = (Item.objects.get(report_links__report_id=i) for i in ids)
+    prepared = services.reports_crossref_prepare(ids)
+    assert prepared.report_ids == set(ids) and len(prepared.bands) == 2
+    with transaction.atomic():
+        services.reports_crossref([ids[0]], prepared)
+    assert set(Trace.objects.values_list("item_id", flat=True)) == {first.id}
+    assert list(TextPrint.objects.values_list("item_id", flat=True)) == [first.id]
+    with transaction.atomic():
+        services.reports_crossref([ids[1]], prepared)  # prepared for both: read again
+    [link] = links_between(first, second)
+    assert link.kind == "similar_text"
 
 
 def test_a_default_allowed_domain_never_links(run_tasks) -> None:

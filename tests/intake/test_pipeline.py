@@ -219,12 +219,16 @@ def test_a_stored_report_cannot_be_edited() -> None:
 def test_prepare_phases_run_outside_the_transaction_and_their_results_are_used(
     monkeypatch, run_tasks
 ) -> None:
-    """Harmonize and analyze scan texts and fingerprint files before their transaction,
-    so a second worker can compute while another writes; the step uses that work."""
+    """Harmonize, analyze and cross-reference scan texts, fingerprint files and compute
+    texts' LSH bands before their transaction, so a second worker can compute while
+    another writes; the step uses that work."""
     from django.db import connection
 
     from tipline.analyze import services as analyze
     from tipline.analyze.models import IndicatorHit, Observable
+    from tipline.crossref import core as crossref_core
+    from tipline.crossref import services as crossref
+    from tipline.crossref.models import TextBand, TextPrint
     from tipline.harmonize import services as harmonize
     from tipline.harmonize.models import Harmonization
 
@@ -243,6 +247,16 @@ def test_prepare_phases_run_outside_the_transaction_and_their_results_are_used(
 
     monkeypatch.setitem(pipeline._prepares, "harmonize", outside("h", harmonize.reports_prepare))
     monkeypatch.setitem(pipeline._prepares, "analyze", outside("a", analyze.reports_scan))
+    monkeypatch.setitem(
+        pipeline._prepares, "crossref", outside("c", crossref.reports_crossref_prepare)
+    )
+    real_bands = crossref_core.text_bands
+
+    def bands(text: str) -> Any:
+        assert outside_transaction(), "text bands computed inside the stage's transaction"
+        return real_bands(text)
+
+    monkeypatch.setattr(crossref_core, "text_bands", bands)
     scanned_inside: list[Sequence[int]] = []
     real_scan = analyze.reports_scan
     monkeypatch.setattr(
@@ -266,8 +280,12 @@ def test_prepare_phases_run_outside_the_transaction_and_their_results_are_used(
     rid = outcome.report_id
     run_tasks()
     assert state(rid) == ReportState.ORIENTED
-    assert prepared == {"h": True, "a": True}
+    assert prepared == {"h": True, "a": True, "c": True}
     assert scanned_inside == []  # the step took the prepared scan
+    [text_id] = TextPrint.objects.filter(item__report_links__report_id=rid).values_list(
+        "id", flat=True
+    )
+    assert TextBand.objects.filter(text_id=text_id).count() == crossref_core.BANDS
     assert Harmonization.objects.get(report_id=rid).language == "fr"
     assert Observable.objects.filter(report_id=rid, type="phone").exists()
     assert IndicatorHit.objects.filter(report_id=rid).exists()

@@ -11,5 +11,7 @@ class CrossrefConfig(AppConfig):
 
         from . import selectors, services
 
-        pipeline.register_step("crossref", services.reports_crossref)
+        pipeline.register_prepared_step(
+            "crossref", services.reports_crossref_prepare, services.reports_crossref
+        )
         pipeline.register_facts(selectors.report_facts)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import combinations
@@ -172,10 +172,35 @@ def carried_by_reports(report_ids: Sequence[int]) -> Carried:
 # --- The pipeline step --------------------------------------------------------------------
 
 
-def reports_crossref(report_ids: Sequence[int]) -> None:
+@dataclass(frozen=True)
+class Prepared:
+    """What the step needs that no stage changes once a report is analyzed: what its items
+    carry, and each ad text's shingles and LSH band keys (the stage's costliest sums)."""
+
+    report_ids: frozenset[int]
+    carried: Carried
+    bands: dict[str, tuple[frozenset[str], list[int]] | None]
+
+
+def reports_crossref_prepare(report_ids: Sequence[int]) -> Prepared:
+    """Run by the pipeline before the stage's transaction (`pipeline.Prepare`): reads the
+    reports' own items and observables, written by earlier stages, and writes nothing."""
+    carried = carried_by_reports(report_ids)
+    texts = {t[:TEXT_CHARS] for item_texts in carried.texts.values() for t in item_texts}
+    return Prepared(frozenset(report_ids), carried, {t: core.text_bands(t) for t in texts})
+
+
+def reports_crossref(report_ids: Sequence[int], prepared: Prepared | None = None) -> None:
     """The crossref step of the pipeline, run inside the runner's transaction: record what
-    the reports' items carry, link them to every item sharing it, update networks."""
-    items_crossref(carried=carried_by_reports(report_ids))
+    the reports' items carry, link them to every item sharing it, update networks.
+
+    With `prepared` made for exactly these reports, its reading and sums are used; for
+    any other set (a worker took some of the reports meanwhile) they are made again.
+    """
+    if prepared is not None and prepared.report_ids == frozenset(report_ids):
+        items_crossref(carried=prepared.carried, bands=prepared.bands)
+    else:
+        items_crossref(carried=carried_by_reports(report_ids))
 
 
 @dataclass
@@ -192,8 +217,13 @@ class _Links:
         self.rows.setdefault((a, b, kind, value), evidence)
 
 
-def items_crossref(*, carried: Carried) -> None:
-    """Correlate items with what they carry; call inside a transaction."""
+def items_crossref(
+    *,
+    carried: Carried,
+    bands: Mapping[str, tuple[frozenset[str], list[int]] | None] | None = None,
+) -> None:
+    """Correlate items with what they carry; call inside a transaction. `bands` holds texts'
+    `core.text_bands` already computed (any text missing is computed here)."""
     _serialize()
     now = timezone.now()
     links = _Links()
@@ -201,7 +231,7 @@ def items_crossref(*, carried: Carried) -> None:
     new_traces = _traces_record(carried)
     withdrawn |= _link_shared_values(new_traces, links, carried.together, now)
     _link_similar_pictures(new_traces, links)
-    _link_similar_texts(carried, links)
+    _link_similar_texts(carried, links, bands or {})
     for key in [k for k in links.rows if (k[0], k[1]) in carried.together]:
         del links.rows[key]
     _links_write(links, now)
@@ -468,7 +498,11 @@ class _ShingleCache:
 _shingle_cache = _ShingleCache()
 
 
-def _link_similar_texts(carried: Carried, links: _Links) -> None:
+def _link_similar_texts(
+    carried: Carried,
+    links: _Links,
+    known_bands: Mapping[str, tuple[frozenset[str], list[int]] | None],
+) -> None:
     """Record the new ad texts with their LSH bands; link each to the texts it shares a band
     with whose exact Jaccard similarity reaches the threshold."""
     wanted: dict[tuple[int, str], str] = {}
@@ -482,7 +516,7 @@ def _link_similar_texts(carried: Carried, links: _Links) -> None:
         wanted.pop(done, None)
     prepared = []
     for (item_id, sha), text in sorted(wanted.items()):
-        bands = core.text_bands(text)
+        bands = known_bands[text] if text in known_bands else core.text_bands(text)
         if bands is not None:
             prepared.append((item_id, sha, text, bands[0], bands[1]))
     if not prepared:

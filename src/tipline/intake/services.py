@@ -401,9 +401,10 @@ def reports_run_stage(
             Report.objects.filter(id__in=locked).update(
                 state=stage.to_state, state_changed_at=now, attempts=0, last_error=""
             )
-            StageRun.objects.bulk_create(
-                StageRun(report_id=rid, stage=stage.name, finished_at=now, worker_id=worker_id)
-                for rid in locked
+            insert_rows(
+                StageRun,
+                ("report", "stage", "finished_at", "worker_id"),
+                [(rid, stage.name, now, worker_id) for rid in locked],
             )
         return set()
     except Exception as exc:

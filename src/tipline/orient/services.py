@@ -18,6 +18,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from tipline.common.audit import audit_record
+from tipline.common.bulk import insert_rows, select_in
 from tipline.harmonize.models import Item
 from tipline.harmonize.services import item_assess
 from tipline.harmonize.taxonomy import AgeCategory, Classification, Theme
@@ -242,7 +243,7 @@ def items_route(*, item_ids: Sequence[int], now: datetime | None = None) -> int:
             return 0
         changed_ids = [f.item_id for f, _, _ in decided]
         Routing.objects.filter(item_id__in=changed_ids, is_current=True).update(is_current=False)
-        Routing.objects.bulk_create([r for _, _, r in decided])
+        _routings_insert([r for _, _, r in decided])
         proposals = set(
             Dispatch.objects.filter(
                 item_id__in=changed_ids, state=DispatchState.PROPOSED
@@ -253,6 +254,22 @@ def items_route(*, item_ids: Sequence[int], now: datetime | None = None) -> int:
             if sends or f.item_id in proposals:
                 _reconcile(routing, decision, f, now)
     return len(decided)
+
+
+_ROUTING_COLUMNS = tuple(f.attname for f in Routing._meta.concrete_fields if not f.primary_key)
+
+
+def _routings_insert(routings: Sequence[Routing]) -> None:
+    """Insert new current routings and give them their ids: one executemany (Django's
+    bulk_create compiles its SQL value by value, a third of the stage's writes)."""
+    insert_rows(
+        Routing, _ROUTING_COLUMNS, [[getattr(r, c) for c in _ROUTING_COLUMNS] for r in routings]
+    )
+    ids = dict(
+        select_in(Routing, ["item", "id"], "item", [r.item_id for r in routings], is_current=True)
+    )
+    for routing in routings:
+        routing.id = ids[routing.item_id]
 
 
 def _reconcile(
