@@ -612,13 +612,13 @@ def _links_write(links: _Links, now: datetime) -> None:
     networks_join(pairs=[r for r in rows if r not in blocked], now=now)
 
 
-def _link_id(key: tuple[int, int, str, str]) -> int | None:
-    a, b, kind, value = key
-    return (
-        Link.objects.filter(item_a_id=a, item_b_id=b, kind=kind, value=value)
-        .values_list("id", flat=True)
-        .first()
+def _link_ids(keys: Iterable[tuple[int, int, str, str]]) -> dict[tuple[int, int, str, str], int]:
+    """The ids of links given by (item_a, item_b, kind, value), in one lookup per 900."""
+    wanted = set(keys)
+    found = select_in(
+        Link, ["item_a", "item_b", "kind", "value", "id"], "item_a", sorted({k[0] for k in wanted})
     )
+    return {row[:4]: row[4] for row in found if row[:4] in wanted}
 
 
 def networks_join(*, pairs: Sequence[tuple[int, int, str, str]], now: datetime) -> None:
@@ -661,7 +661,9 @@ def networks_join(*, pairs: Sequence[tuple[int, int, str, str]], now: datetime) 
         groups[sets.find(node(item))].append(item)
     created: list[tuple[Network, list[int], tuple[int, int, str, str]]] = []
     memberships: list[tuple[int, int]] = []
-    events: list[NetworkEvent] = []
+    # (network, kind, other, link that caused it, detail): written at the end, with the
+    # links' ids looked up together.
+    events: list[tuple[int, str, int | None, tuple[int, int, str, str] | None, dict[str, int]]] = []
     for root, group in groups.items():
         nets = nets_of.get(root, set())
         free = sorted(i for i in group if i not in member)
@@ -682,15 +684,13 @@ def networks_join(*, pairs: Sequence[tuple[int, int, str, str]], now: datetime) 
             Membership.objects.filter(network_id=n).update(network_id=target)
             Network.objects.filter(id=n).update(merged_into_id=target, item_count=0, updated_at=now)
             Network.objects.filter(merged_into_id=n).update(merged_into_id=target)
-            link = cause.get(n)
             events.append(
-                NetworkEvent(
-                    network_id=target,
-                    kind=NetworkEvent.Kind.MERGED,
-                    other_id=n,
-                    link_id=_link_id(link) if link else None,
-                    detail={"absorbed_items": sizes.get(n, 0)},
-                    at=now,
+                (
+                    target,
+                    NetworkEvent.Kind.MERGED,
+                    n,
+                    cause.get(n),
+                    {"absorbed_items": sizes.get(n, 0)},
                 )
             )
         Network.objects.filter(id=target).update(item_count=count, updated_at=now)
@@ -699,17 +699,17 @@ def networks_join(*, pairs: Sequence[tuple[int, int, str, str]], now: datetime) 
         Network.objects.bulk_create([c[0] for c in created])
         for network, free, link in created:
             memberships.extend((i, network.pk) for i in free)
-            events.append(
-                NetworkEvent(
-                    network_id=network.pk,
-                    kind=NetworkEvent.Kind.CREATED,
-                    link_id=_link_id(link),
-                    detail={"items": len(free)},
-                    at=now,
-                )
-            )
+            events.append((network.pk, NetworkEvent.Kind.CREATED, None, link, {"items": len(free)}))
     insert_rows(Membership, ["item_id", "network_id"], memberships)
-    NetworkEvent.objects.bulk_create(events)
+    link_ids = _link_ids(e[3] for e in events if e[3] is not None)
+    insert_rows(
+        NetworkEvent,
+        ["network_id", "kind", "other_id", "link_id", "detail", "at"],
+        [
+            (net, kind, other, link_ids.get(link) if link else None, detail, now)
+            for net, kind, other, link, detail in events
+        ],
+    )
 
 
 def networks_resplit(
