@@ -25,7 +25,7 @@ from django.utils import timezone
 from tipline.analyze.matching import SyncedPDQIndex
 from tipline.analyze.models import Observable
 from tipline.common.audit import audit_record
-from tipline.common.bulk import chunked, insert_rows, select_in
+from tipline.common.bulk import chunked, insert_rows, select_in, update_rows
 from tipline.harmonize.core import ItemKind, text_hash
 from tipline.harmonize.media import PDQ_MATCH_THRESHOLD, PDQ_QUALITY_FLOOR
 from tipline.harmonize.models import MediaFile, ReportItem
@@ -661,6 +661,7 @@ def networks_join(*, pairs: Sequence[tuple[int, int, str, str]], now: datetime) 
         groups[sets.find(node(item))].append(item)
     created: list[tuple[Network, list[int], tuple[int, int, str, str]]] = []
     memberships: list[tuple[int, int]] = []
+    counted: list[tuple[int, datetime, int]] = []  # (item_count, updated_at, network)
     # (network, kind, other, link that caused it, detail): written at the end, with the
     # links' ids looked up together.
     events: list[tuple[int, str, int | None, tuple[int, int, str, str] | None, dict[str, int]]] = []
@@ -693,13 +694,14 @@ def networks_join(*, pairs: Sequence[tuple[int, int, str, str]], now: datetime) 
                     {"absorbed_items": sizes.get(n, 0)},
                 )
             )
-        Network.objects.filter(id=target).update(item_count=count, updated_at=now)
+        counted.append((count, now, target))
         memberships.extend((i, target) for i in free)
     if created:
         Network.objects.bulk_create([c[0] for c in created])
         for network, free, link in created:
             memberships.extend((i, network.pk) for i in free)
             events.append((network.pk, NetworkEvent.Kind.CREATED, None, link, {"items": len(free)}))
+    update_rows(Network, ["item_count", "updated_at"], counted)
     insert_rows(Membership, ["item_id", "network_id"], memberships)
     link_ids = _link_ids(e[3] for e in events if e[3] is not None)
     insert_rows(
